@@ -1,0 +1,226 @@
+"""Seeded training, JSON histories and per-layer gradient norms."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from resnet_lib.validation import check_int
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+def set_seed(seed: int) -> None:
+    """Seeds Python, NumPy and the backend, and makes TensorFlow's ops deterministic.
+
+    After `set_seed(s)`, building and training the same model on the same data gives the same
+    losses, bit for bit, on the same machine and library versions.
+    """
+    seed = check_int("seed", seed, minimum=0)
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """A tqdm progress bar over epochs that shows the latest metrics (in notebooks too)."""
+
+    def __init__(self, epochs: int, description: str = "training"):
+        super().__init__()
+        self.epochs, self.description, self.bar = epochs, description, None
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in (logs or {}).items()}, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, logs=None):
+        self.bar.close()
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def _loss_for(labels: np.ndarray) -> str:
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        return "sparse_categorical_crossentropy"
+    if labels.ndim == 2:
+        return "categorical_crossentropy"
+    raise ValueError(
+        f"Labels must be integer classes of shape (n,) or one-hot of shape (n, classes), received shape {labels.shape}."
+    )
+
+
+def _make_optimizer(optimizer, learning_rate):
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        if learning_rate is not None:
+            raise ValueError("Pass `learning_rate` only with an optimizer name; an optimizer instance has its own.")
+        return optimizer
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"`optimizer` must be one of {OPTIMIZERS} or a keras optimizer, received {optimizer!r}.")
+    learning_rate = 1e-3 if learning_rate is None else float(learning_rate)
+    if not learning_rate > 0:
+        raise ValueError(f"`learning_rate` must be positive, received {learning_rate!r}.")
+    if optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    return keras.optimizers.SGD(learning_rate, momentum=0.9)
+
+
+def train(
+    model: keras.Model,
+    x_train,
+    y_train,
+    *,
+    validation_data=None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    optimizer="adam",
+    learning_rate: float | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    callbacks=(),
+) -> dict:
+    """Compiles and fits `model` reproducibly and returns its history as a plain dict.
+
+    The loss follows the labels: sparse categorical cross-entropy for integer labels of shape
+    (n,), categorical cross-entropy for one-hot labels of shape (n, classes). Accuracy is tracked.
+    Call `set_seed(seed)` *before building* the model as well if the initial weights must repeat;
+    `train` seeds the shuffling and dropout with `seed`.
+
+    Args:
+        model: an uncompiled or compiled `keras.Model` ending in a softmax; it is (re)compiled.
+        x_train: images, (n, height, width, channels).
+        y_train: labels, (n,) integers or (n, classes) one-hot.
+        validation_data: optional (x_val, y_val) evaluated after every epoch.
+        epochs: number of passes over the training data.
+        batch_size: images per gradient step.
+        optimizer: "adam", "sgd" (with momentum 0.9) or a `keras.optimizers.Optimizer`.
+        learning_rate: for a named optimizer; default 1e-3.
+        seed: seed for the shuffling.
+        progress: show a progress bar over epochs.
+        callbacks: further Keras callbacks.
+
+    Returns:
+        {"loss": [...], "accuracy": [...], "val_loss": [...], "val_accuracy": [...],
+        "epoch_seconds": [...]}: one float per epoch (the `val_` entries only with
+        `validation_data`).
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model, received {type(model).__name__}.")
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    if len(x_train) != len(y_train):
+        raise ValueError(f"`x_train` has {len(x_train)} images but `y_train` has {len(y_train)} labels.")
+    set_seed(seed)
+    model.compile(optimizer=_make_optimizer(optimizer, learning_rate), loss=_loss_for(y_train), metrics=["accuracy"])
+
+    timer = _EpochTimer()
+    all_callbacks = [timer, *callbacks] + ([ProgressBar(epochs, f"training {model.name}")] if progress else [])
+    fitted = model.fit(
+        x_train, y_train, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
+        shuffle=True, verbose=0, callbacks=all_callbacks,
+    )
+    history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
+    history["epoch_seconds"] = [float(s) for s in timer.seconds]
+    return history
+
+
+def save_history(history: dict, path) -> Path:
+    """Writes a history dict (lists of floats, plus any JSON-able metadata) as JSON.
+
+    Non-finite numbers (a diverged loss) are stored as null and come back as NaN.
+    """
+    if not isinstance(history, dict):
+        raise TypeError(f"`history` must be a dict, received {type(history).__name__}.")
+
+    def clean(value):
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        if isinstance(value, (float, np.floating)):
+            return float(value) if math.isfinite(value) else None
+        if isinstance(value, np.integer):
+            return int(value)
+        return value
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(clean(history), indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def load_history(path) -> dict:
+    """Reads a history written by `save_history`; stored nulls in number lists become NaN."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No history file at {str(path)!r}.")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{str(path)!r} is not valid JSON: {error}.") from error
+    if not isinstance(data, dict):
+        raise ValueError(f"{str(path)!r} must hold a JSON object, found {type(data).__name__}.")
+
+    def restore(value):
+        if isinstance(value, dict):
+            return {k: restore(v) for k, v in value.items()}
+        if isinstance(value, list) and value and all(v is None or isinstance(v, (int, float)) for v in value):
+            return [math.nan if v is None else v for v in value]
+        if isinstance(value, list):
+            return [restore(v) for v in value]
+        return value
+
+    return restore(data)
+
+
+def gradient_norms(model: keras.Model, x, y, *, training: bool = True) -> dict[str, float]:
+    """L2 norm of the loss gradient with respect to each convolution and dense kernel, for one batch.
+
+    Useful to see gradients shrink (or not) from the output back to the input. The loss is the
+    cross-entropy matching the labels (see `train`).
+
+    Args:
+        model: a `keras.Model` ending in a softmax.
+        x: a batch of images, (batch, height, width, channels).
+        y: its labels, (batch,) integers or (batch, classes) one-hot.
+        training: run batch norm in training mode (batch statistics), as during a training step.
+
+    Returns:
+        {layer name: gradient norm}, from the input side to the output side.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model, received {type(model).__name__}.")
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(f"gradient_norms needs the TensorFlow backend, but Keras uses {keras.backend.backend()!r}.")
+    import tensorflow as tf
+
+    loss_fn = keras.losses.get(_loss_for(y))
+    kernels = [(layer.name, layer.kernel) for layer in model.layers if getattr(layer, "kernel", None) is not None]
+    if not kernels:
+        raise ValueError(f"Model {model.name!r} has no convolution or dense kernels.")
+    x = tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(loss_fn(y, model(x, training=training)))
+    gradients = tape.gradient(loss, [kernel.value for _, kernel in kernels])
+    return {name: float(tf.norm(g)) for (name, _), g in zip(kernels, gradients)}

@@ -1,0 +1,188 @@
+"""The data loaders, on the bundled digits and on small SIGNS-layout files the tests write."""
+
+import hashlib
+import socket
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from resnet_lib import DatasetUnavailableError, load_dataset
+from resnet_lib import data as data_module
+
+
+def write_signs_file(path, prefix, count, rng, classes=6, size=64, layout_ok=True):
+    with h5py.File(path, "w") as file:
+        file[f"{prefix}_set_x"] = rng.integers(0, 256, size=(count, size, size, 3), dtype=np.uint8)
+        file[f"{prefix}_set_y" if layout_ok else "labels"] = rng.integers(0, classes, size=count)
+        file["list_classes"] = np.arange(classes)
+    return path
+
+
+@pytest.fixture
+def signs_dir(tmp_path, rng):
+    write_signs_file(tmp_path / "train_signs.h5", "train", 12, rng)
+    write_signs_file(tmp_path / "test_signs.h5", "test", 6, rng)
+    return tmp_path
+
+
+def sha256_of(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- digits, the offline default -----------------------------------------------------------------
+
+def test_digits_default_split_shapes_and_range():
+    data = load_dataset()
+    assert data.x_train.shape == (1437, 32, 32, 3) and data.x_test.shape == (360, 32, 32, 3)
+    assert data.x_train.dtype == np.float32 and 0.0 <= data.x_train.min() and data.x_train.max() == 1.0
+    assert data.y_train.dtype == np.int64 and data.class_names == tuple("0123456789") and data.num_classes == 10
+    # Stratified: every class holds 20 % of the test set, to within one image.
+    counts = np.bincount(data.y_test, minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 37
+
+
+def test_digits_are_deterministic_and_respect_size_and_channels():
+    first, second = load_dataset("digits"), load_dataset("digits")
+    np.testing.assert_array_equal(first.x_train, second.x_train)
+    np.testing.assert_array_equal(first.y_test, second.y_test)
+
+    grey = load_dataset("digits", image_size=(16, 24), channels=1, normalize=False)
+    assert grey.x_train.shape == (1437, 16, 24, 1) and grey.x_train.dtype == np.uint8
+    native = load_dataset("digits", image_size=8, channels=1, normalize=False)
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    # The upsampled training images are real scans: each equals one of sklearn's, rescaled.
+    scaled = np.round(digits.images * 255 / 16).astype(np.uint8)
+    first_image = native.x_train[0, :, :, 0]
+    assert any(np.array_equal(first_image, image) for image in scaled)
+
+
+# --- SIGNS ---------------------------------------------------------------------------------------
+
+def test_signs_from_a_local_folder(signs_dir):
+    data = load_dataset("signs", data_dir=signs_dir)
+    assert data.x_train.shape == (12, 64, 64, 3) and data.x_test.shape == (6, 64, 64, 3)
+    assert data.class_names == ("0", "1", "2", "3", "4", "5")
+    with h5py.File(signs_dir / "train_signs.h5") as file:
+        np.testing.assert_array_equal(data.y_train, file["train_set_y"][:])
+        np.testing.assert_allclose(data.x_train, file["train_set_x"][:] / 255.0, atol=1e-6)
+    assert load_dataset("signs", data_dir=signs_dir, image_size=32).x_test.shape == (6, 32, 32, 3)
+
+
+def test_signs_missing_file(signs_dir):
+    (signs_dir / "test_signs.h5").unlink()
+    with pytest.raises(FileNotFoundError, match=r"`data_dir` .* lacks test_signs.h5"):
+        load_dataset("signs", data_dir=signs_dir)
+    with pytest.raises(FileNotFoundError, match=r"`data_dir` .* is not a folder"):
+        load_dataset("signs", data_dir=signs_dir / "nowhere")
+
+
+def test_signs_corrupt_file(signs_dir):
+    (signs_dir / "train_signs.h5").write_bytes(b"this is not an HDF5 file")
+    with pytest.raises(ValueError, match=r"train_signs.h5' is not a readable HDF5 file"):
+        load_dataset("signs", data_dir=signs_dir)
+
+
+def test_signs_wrong_layout(signs_dir, rng):
+    write_signs_file(signs_dir / "train_signs.h5", "train", 4, rng, layout_ok=False)
+    with pytest.raises(ValueError, match=r"does not have the SIGNS layout: missing key\(s\) train_set_y"):
+        load_dataset("signs", data_dir=signs_dir)
+
+
+def test_signs_labels_out_of_range(signs_dir, rng):
+    write_signs_file(signs_dir / "test_signs.h5", "test", 4, rng, classes=9)
+    with h5py.File(signs_dir / "test_signs.h5", "a") as file:
+        del file["list_classes"]
+        file["list_classes"] = np.arange(3)
+    with pytest.raises(ValueError, match=r"labels must lie in 0..2"):
+        load_dataset("signs", data_dir=signs_dir)
+
+
+def test_signs_download_verifies_and_caches(signs_dir, tmp_path):
+    """A file:// URL stands in for the web: same code path, no network."""
+    url = signs_dir.as_uri()
+    digests = {name: sha256_of(signs_dir / name) for name in ("train_signs.h5", "test_signs.h5")}
+    cache = tmp_path / "cache"
+    data = load_dataset("signs", url=url, sha256=digests, cache_dir=cache)
+    assert data.x_train.shape == (12, 64, 64, 3)
+    assert sorted(p.name for p in cache.iterdir()) == ["test_signs.h5", "train_signs.h5"]
+
+    # Cached and verified: usable without the URL, and not downloaded again.
+    (signs_dir / "train_signs.h5").unlink()
+    again = load_dataset("signs", cache_dir=cache)
+    np.testing.assert_array_equal(again.x_train, data.x_train)
+    load_dataset("signs", url=url, sha256=digests, cache_dir=cache)
+
+
+def test_signs_checksum_mismatch_keeps_nothing(signs_dir, tmp_path):
+    digests = {"train_signs.h5": "0" * 64, "test_signs.h5": sha256_of(signs_dir / "test_signs.h5")}
+    cache = tmp_path / "cache"
+    with pytest.raises(ValueError, match=r"Checksum mismatch .*train_signs.h5.*not kept"):
+        load_dataset("signs", url=signs_dir.as_uri(), sha256=digests, cache_dir=cache)
+    assert list(cache.iterdir()) == []
+
+
+def test_signs_download_requires_checksums(signs_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"`sha256` must map each of train_signs.h5, test_signs.h5"):
+        load_dataset("signs", url=signs_dir.as_uri(), cache_dir=tmp_path)
+
+
+def test_signs_no_network_says_what_to_do(tmp_path):
+    with socket.socket() as probe:  # a port on this machine that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    digests = {"train_signs.h5": "0" * 64, "test_signs.h5": "0" * 64}
+    with pytest.raises(DatasetUnavailableError, match=r"Could not download .*data_dir=.*load_dataset\('digits'\)"):
+        load_dataset("signs", url=f"http://127.0.0.1:{port}/signs", sha256=digests, cache_dir=tmp_path, timeout=5)
+
+
+def test_signs_not_available_anywhere(tmp_path, monkeypatch):
+    monkeypatch.setenv("RESNET_LIB_CACHE", str(tmp_path))
+    with pytest.raises(DatasetUnavailableError, match=r"not available locally. Pass data_dir="):
+        load_dataset("signs")
+
+
+# --- CIFAR-10 (keras.datasets, stubbed: no test touches the network) ------------------------------
+
+def test_cifar10_converts_keras_arrays(monkeypatch, rng):
+    fake = ((rng.integers(0, 256, (5, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, (5, 1))),
+            (rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, (3, 1))))
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: fake)
+    data = load_dataset("cifar10")
+    assert data.x_train.shape == (5, 32, 32, 3) and data.y_train.shape == (5,)
+    np.testing.assert_array_equal(data.y_test, fake[1][1].reshape(-1))
+    assert data.class_names[0] == "airplane" and len(data.class_names) == 10
+
+
+def test_cifar10_offline_says_what_to_do(monkeypatch):
+    def offline():
+        raise Exception("URL fetch failure on https://www.cs.toronto.edu/...: [Errno -3] name resolution")
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
+    with pytest.raises(DatasetUnavailableError, match=r"needs internet access.*load_dataset\('digits'\)"):
+        load_dataset("cifar10")
+
+
+# --- bad arguments ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "args, kwargs, pattern",
+    [
+        (("mnist",), {}, r"`name` must be one of 'digits', 'signs', 'cifar10', received 'mnist'"),
+        (("digits",), dict(image_size=0), r"`image_size` must be a positive int"),
+        (("digits",), dict(image_size=(32, 32, 3)), r"`image_size` must be a positive int"),
+        (("digits",), dict(channels=2), r"`channels` must be 1 or 3"),
+        (("digits",), dict(data_dir="."), r"`data_dir` only applies to name='signs'"),
+        (("signs",), dict(data_dir=".", url="http://example.invalid"), r"either `data_dir`.*or `url`"),
+    ],
+)
+def test_bad_arguments_name_the_argument(args, kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        load_dataset(*args, **kwargs)
+
+
+def test_module_lists_its_datasets():
+    assert data_module.DATASETS == ("digits", "signs", "cifar10")

@@ -1,0 +1,43 @@
+"""resnet_lib installs as a package: as a wheel, and from a git URL (how Colab installs it)."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(p.name for p in (ROOT / "resnet_lib").glob("*.py"))
+PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{' '.join(map(str, command))} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_wheel_contains_every_module(tmp_path):
+    run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(tmp_path), str(ROOT)])
+    (wheel,) = tmp_path.glob("resnet_lib-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert sorted(Path(n).name for n in names if n.startswith("resnet_lib/")) == MODULES
+    assert "Requires-Dist: keras>=3.14.0" in metadata
+
+
+def test_installs_from_a_git_url_and_builds_resnet50(tmp_path):
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: nothing to install from a git URL")
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("the repository has no commit yet")
+    target = tmp_path / "site"
+    run([*PIP, "install", "--no-deps", "--no-build-isolation", "--target", str(target), f"git+file://{ROOT}"])
+    probe = "import resnet_lib; print(resnet_lib.__file__); print(resnet_lib.resnet50().count_params())"
+    env = {**os.environ, "PYTHONPATH": str(target), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    location, parameters = run([sys.executable, "-c", probe], cwd=tmp_path, env=env).split()[-2:]
+    assert Path(location).is_relative_to(target)
+    assert parameters == "23600006"

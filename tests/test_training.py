@@ -1,0 +1,131 @@
+"""Seeded training, JSON histories and gradient norms."""
+
+import math
+
+import numpy as np
+import pytest
+
+from resnet_lib import build_network, gradient_norms, load_dataset, load_history, save_history, set_seed, train
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    data = load_dataset("digits", image_size=16)
+    return data.x_train[:192], data.y_train[:192], data.x_test[:64], data.y_test[:64]
+
+
+def short_run(data, seed, **kwargs):
+    x_train, y_train, x_test, y_test = data
+    set_seed(seed)
+    model = build_network(8, input_shape=(16, 16, 3))
+    return train(model, x_train, y_train, validation_data=(x_test, y_test), epochs=2, batch_size=32,
+                 seed=seed, progress=False, **kwargs)
+
+
+def test_same_seed_gives_the_same_losses(small_digits):
+    first, second = short_run(small_digits, seed=3), short_run(small_digits, seed=3)
+    assert first["loss"] == second["loss"] and first["val_loss"] == second["val_loss"]
+    assert short_run(small_digits, seed=4)["loss"] != first["loss"]
+
+
+def test_history_is_a_plain_dict_of_per_epoch_floats(small_digits):
+    history = short_run(small_digits, seed=0)
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"}
+    assert all(len(values) == 2 and all(isinstance(v, float) for v in values) for values in history.values())
+    assert history["loss"][1] < history["loss"][0]  # it learns
+
+
+def test_one_hot_labels_and_sgd(small_digits):
+    x_train, y_train, x_test, y_test = small_digits
+    one_hot = np.eye(10)[y_train]
+    set_seed(0)
+    history = train(build_network(8, input_shape=(16, 16, 3)), x_train, one_hot, epochs=1,
+                    optimizer="sgd", learning_rate=0.01, progress=True)
+    assert set(history) == {"loss", "accuracy", "epoch_seconds"} and math.isfinite(history["loss"][0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, pattern",
+    [
+        (dict(epochs=0), ValueError, r"`epochs` must be at least 1"),
+        (dict(batch_size=2.5), TypeError, r"`batch_size` must be an integer"),
+        (dict(optimizer="rmsprop"), ValueError, r"`optimizer` must be one of"),
+        (dict(learning_rate=-1.0), ValueError, r"`learning_rate` must be positive"),
+    ],
+)
+def test_bad_training_arguments_name_the_argument(small_digits, kwargs, error, pattern):
+    x_train, y_train, _, _ = small_digits
+    with pytest.raises(error, match=pattern):
+        train(build_network(8, input_shape=(16, 16, 3)), x_train, y_train, progress=False, **kwargs)
+
+
+def test_mismatched_data_is_refused(small_digits):
+    x_train, y_train, _, _ = small_digits
+    model = build_network(8, input_shape=(16, 16, 3))
+    with pytest.raises(ValueError, match=r"`x_train` has 192 images but `y_train` has 10 labels"):
+        train(model, x_train, y_train[:10], progress=False)
+    with pytest.raises(ValueError, match=r"Labels must be integer classes"):
+        train(model, x_train, np.zeros((192, 2, 5)), progress=False)
+    with pytest.raises(TypeError, match=r"`model` must be a keras.Model"):
+        train("resnet", x_train, y_train)
+
+
+def test_history_round_trips_through_json_including_a_diverged_loss(tmp_path):
+    history = {"loss": [2.3, float("nan"), float("inf")], "accuracy": [0.1, 0.2, 0.3],
+               "meta": {"seed": np.int64(3), "command": "python -m something"}}
+    path = save_history(history, tmp_path / "runs" / "history.json")
+    loaded = load_history(path)
+    assert loaded["accuracy"] == [0.1, 0.2, 0.3] and loaded["meta"] == {"seed": 3, "command": "python -m something"}
+    assert loaded["loss"][0] == 2.3 and math.isnan(loaded["loss"][1]) and math.isnan(loaded["loss"][2])
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"is not valid JSON"):
+        load_history(tmp_path / "broken.json")
+    with pytest.raises(FileNotFoundError, match=r"No history file"):
+        load_history(tmp_path / "missing.json")
+
+
+def test_gradient_norms_cover_every_kernel_from_input_to_output(small_digits):
+    x_train, y_train, _, _ = small_digits
+    set_seed(0)
+    model = build_network(14, input_shape=(16, 16, 3))
+    norms = gradient_norms(model, x_train[:32], y_train[:32])
+    assert list(norms)[0] == "stem_conv" and list(norms)[-1] == "predictions"
+    assert len(norms) == 14
+    assert all(math.isfinite(n) and n > 0 for n in norms.values())
+    # Same batch, same weights -> same numbers.
+    assert gradient_norms(model, x_train[:32], y_train[:32]) == norms
+
+
+def test_gradient_norms_match_the_analytic_gradient_of_softmax_regression(rng):
+    """For softmax regression, d(mean cross-entropy)/dW = X^T (P - Y) / n: a reference we can trust."""
+    import keras
+
+    inputs = keras.Input((3, 3, 2))
+    outputs = keras.layers.Dense(4, activation="softmax", name="predictions")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, outputs)
+    x = rng.normal(size=(16, 3, 3, 2)).astype("float32")
+    y = rng.integers(0, 4, size=16)
+
+    flat = x.reshape(16, -1)
+    kernel, bias = model.get_layer("predictions").get_weights()
+    logits = flat @ kernel + bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    expected = np.linalg.norm(flat.T @ (probabilities - np.eye(4)[y]) / 16)
+
+    assert gradient_norms(model, x, y)["predictions"] == pytest.approx(expected, rel=1e-4)
+    assert gradient_norms(model, x, np.eye(4)[y])["predictions"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_residual_connections_keep_gradient_norms_level_across_depth(small_digits):
+    """At initialisation, a plain 56-layer network with batch norm has gradient norms spread over
+    more than three orders of magnitude from its first to its last layer; the residual network of
+    the same depth keeps them within about one."""
+    x_train, y_train, _, _ = small_digits
+    spread = {}
+    for residual in (False, True):
+        set_seed(0)
+        model = build_network(56, residual=residual, input_shape=(16, 16, 3))
+        norms = np.array(list(gradient_norms(model, x_train[:64], y_train[:64]).values()))
+        spread[residual] = norms.max() / norms.min()
+    assert spread[False] > 1000 and spread[True] < 100
