@@ -1,0 +1,104 @@
+"""Throughput of resnet_lib.resnet50() against keras.applications.ResNet50.
+
+Training and inference images per second of both models on the same random batch, measured
+alternately (A, B, B, A, ...) within one run so that machine noise hits both alike. Prints the
+median of each and the ratio ours / reference (goal: >= 0.95; the models are the same network, so
+the ratio should be 1 within noise).
+
+    python bench/throughput.py [--rounds 6] [--steps 5] [--batch-size 32] [--image-size 64]
+
+A benchmark, not a test: nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import resnet_lib  # noqa: E402
+
+
+def images_per_second(step, batch_size: int, steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return batch_size * steps / (time.perf_counter() - start)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=6, help="alternating measurement rounds")
+    parser.add_argument("--steps", type=int, default=5, help="batches timed per model, task and round")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--classes", type=int, default=6)
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+
+    keras.utils.set_random_seed(0)
+    shape = (args.image_size, args.image_size, 3)
+    models = {
+        "resnet_lib.resnet50": resnet_lib.resnet50(shape, args.classes),
+        "keras.applications.ResNet50": keras.applications.ResNet50(weights=None, input_shape=shape, classes=args.classes),
+    }
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(args.batch_size, *shape)).astype("float32")
+    labels = rng.integers(0, args.classes, size=args.batch_size)
+
+    tasks = {}
+    for name, model in models.items():
+        model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy")
+        tasks[name] = {
+            "train": lambda m=model: m.train_on_batch(images, labels),
+            "inference": lambda m=model: m.predict_on_batch(images),
+        }
+        for step in tasks[name].values():  # warm up: trace and compile both functions
+            step()
+            step()
+
+    samples = {name: {"train": [], "inference": []} for name in models}
+    order = list(models)
+    for round_index in tqdm(range(args.rounds), desc="rounds", unit="round"):
+        for task in ("train", "inference"):
+            for name in order if round_index % 2 == 0 else order[::-1]:
+                samples[name][task].append(images_per_second(tasks[name][task], args.batch_size, args.steps))
+
+    ours, reference = order
+    results = {
+        "settings": vars(args),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        "versions": {"keras": keras.__version__, "backend": keras.backend.backend(), "resnet_lib": resnet_lib.__version__},
+        "images_per_second": {n: {t: statistics.median(v) for t, v in s.items()} for n, s in samples.items()},
+        "samples": samples,
+    }
+    results["ratio"] = {
+        task: results["images_per_second"][ours][task] / results["images_per_second"][reference][task]
+        for task in ("train", "inference")
+    }
+
+    print(f"\nResNet50 throughput, {args.image_size}x{args.image_size}, batch {args.batch_size}, "
+          f"median of {args.rounds} alternating rounds of {args.steps} batches (images/s):")
+    print(f"{'':32}{'train':>10}{'inference':>12}")
+    for name in order:
+        speeds = results["images_per_second"][name]
+        print(f"{name:32}{speeds['train']:10.1f}{speeds['inference']:12.1f}")
+    print(f"{'ratio ours / reference':32}{results['ratio']['train']:10.3f}{results['ratio']['inference']:12.3f}"
+          "   (goal >= 0.95)")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
