@@ -10,12 +10,19 @@ set -euo pipefail
 want=("$@")
 [ ${#want[@]} -gt 0 ] || { echo "usage: $0 graphviz" >&2; exit 2; }
 
+# The Debian/Homebrew package name -> the program that shows it is installed.
+# (A case statement rather than an associative array: macOS ships bash 3.2.)
 program_for() {
   case "$1" in
     graphviz) echo dot ;;
-    *) echo "ensure_system_packages.sh: unknown package '$1' (known: graphviz)" >&2; exit 2 ;;
+    *) return 1 ;;
   esac
 }
+
+for pkg in "${want[@]}"; do
+  program_for "$pkg" >/dev/null || {
+    echo "ensure_system_packages.sh: unknown package '$pkg' (known: graphviz)" >&2; exit 2; }
+done
 
 missing=()
 for pkg in "${want[@]}"; do
