@@ -5,17 +5,25 @@
 # when requirements.txt or pyproject.toml change.
 
 PYTHON ?= python3
+# TensorFlow's C++ start-up notices go to stderr; keep them out of executed pages and test logs.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test setup system-packages bench clean
+.PHONY: book test setup system-packages bench results clean
 
 book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The heavy, precomputed results the chapters load (about two hours on a 2-core CPU).
+results: setup
+	$(BIN)/python -m resnet_lib.experiments plain-depths
+	$(BIN)/python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9
+	$(BIN)/python -m resnet_lib.experiments resnet50
 
 bench: setup
 	$(BIN)/python bench/throughput.py

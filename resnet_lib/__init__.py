@@ -9,12 +9,13 @@ from resnet_lib.blocks import (
     basic_block,
     convolutional_block,
     identity_block,
+    imagenet_basic_block,
     plain_basic_block,
     plain_bottleneck_block,
 )
 from resnet_lib.data import Dataset, DatasetUnavailableError, load_dataset
 from resnet_lib.layers import ParameterFreeShortcut
-from resnet_lib.models import RESNET50_STAGES, build_network, resnet50, valid_depths
+from resnet_lib.models import RESNET50_STAGES, basic_resnet, build_network, resnet50, valid_depths
 from resnet_lib.training import (
     gradient_norms,
     load_history,
@@ -33,10 +34,12 @@ __all__ = [
     "RESNET50_STAGES",
     "WeightsUnavailableError",
     "basic_block",
+    "basic_resnet",
     "build_network",
     "convolutional_block",
     "gradient_norms",
     "identity_block",
+    "imagenet_basic_block",
     "load_dataset",
     "load_history",
     "load_pretrained_resnet50",

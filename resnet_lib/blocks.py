@@ -235,3 +235,53 @@ def plain_basic_block(
         zero_init_last=False, regularizer=kernel_regularizer,
     )
     return layers.Activation("relu", name=f"{prefix}_out")(x)
+
+
+def imagenet_basic_block(x, filters: int, stride: int = 1, *, stage: int, block: int, preactivation: bool = False):
+    """The basic block of ResNet-18/34 on ImageNet, original (v1) or pre-activation (v2).
+
+    v1 (He et al., 2016a): conv3x3(stride) -> BN -> ReLU -> conv3x3 -> BN, plus the shortcut, then
+    ReLU. v2 (He et al., 2016b): BN -> ReLU -> conv3x3(stride) -> BN -> ReLU -> conv3x3, plus the
+    shortcut, and no ReLU after the addition, so the identity path stays a pure identity from
+    block to block. In both, the shortcut is the identity when the shape is kept, and a 1x1
+    convolution with `stride` (projection, option B) when it changes; v1 follows it with batch
+    norm, v2 applies it to the pre-activated input.
+
+    Args:
+        x: input tensor (batch, height, width, channels).
+        filters: filter count of both 3x3 convolutions.
+        stride: stride of the first convolution and of the projection.
+        stage: stage number, used in the layer names (`conv2_block1_1_conv`, ...).
+        block: block number within the stage, from 1.
+        preactivation: build the v2 block.
+
+    Returns:
+        Tensor of shape (batch, ceil(height / stride), ceil(width / stride), filters).
+    """
+    check_image_tensor("x", x)
+    filters = check_int("filters", filters, minimum=1)
+    stride = check_int("stride", stride, minimum=1)
+    prefix = _bottleneck_prefix(stage, block)
+    projection = stride != 1 or x.shape[-1] != filters
+
+    def conv(x, strides, kernel_size, suffix):
+        return layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False,
+                             name=f"{prefix}_{suffix}_conv")(x)
+
+    def norm(x, suffix):
+        return layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name=f"{prefix}_{suffix}_bn")(x)
+
+    if preactivation:
+        preactivated = layers.Activation("relu", name=f"{prefix}_preact_relu")(norm(x, "preact"))
+        shortcut = conv(preactivated, stride, 1, 0) if projection else x
+        x = conv(preactivated, stride, 3, 1)
+        x = layers.Activation("relu", name=f"{prefix}_1_relu")(norm(x, 1))
+        x = conv(x, 1, 3, 2)
+        return layers.Add(name=f"{prefix}_out")([shortcut, x])
+
+    shortcut = norm(conv(x, stride, 1, 0), 0) if projection else x
+    x = conv(x, stride, 3, 1)
+    x = layers.Activation("relu", name=f"{prefix}_1_relu")(norm(x, 1))
+    x = norm(conv(x, 1, 3, 2), 2)
+    x = layers.Add(name=f"{prefix}_add")([shortcut, x])
+    return layers.Activation("relu", name=f"{prefix}_out")(x)

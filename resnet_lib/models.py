@@ -10,6 +10,7 @@ from resnet_lib.blocks import (
     basic_block,
     convolutional_block,
     identity_block,
+    imagenet_basic_block,
     plain_basic_block,
 )
 from resnet_lib.validation import check_input_shape, check_int
@@ -21,6 +22,9 @@ RESNET50_STAGES = (
     (4, (256, 256, 1024), 6, 2),
     (5, (512, 512, 2048), 3, 2),
 )
+
+#: Blocks per stage of the basic-block ImageNet ResNets (He et al., 2016a, Table 1).
+BASIC_RESNET_BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 #: Filters of the three stages of the CIFAR-style depth family.
 DEPTH_FAMILY_FILTERS = (16, 32, 64)
@@ -87,6 +91,56 @@ def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: 
         source = load_pretrained_resnet50(weights, input_shape=input_shape, include_top=num_classes == 1000)
         transfer_weights(source, model, skip=() if num_classes == 1000 else ("predictions",))
     return model
+
+
+def basic_resnet(depth: int, input_shape=(224, 224, 3), num_classes: int = 1000, *, preactivation: bool = False,
+                 name: str | None = None):
+    """ResNet-18 or ResNet-34 (He et al., 2016a), optionally with pre-activation blocks (2016b).
+
+    Same stem as ResNet50 (7x7/2 convolution, 3x3/2 max pool), then four stages of
+    `imagenet_basic_block`s with 64, 128, 256 and 512 filters, global average pooling and a
+    softmax layer. The pre-activation network puts a final batch norm and ReLU before the pooling.
+    At 224x224 with 1000 classes, ResNet-18 has 11,689,512 trainable parameters and ResNet-34
+    21,797,672, as in the paper's reference implementations.
+
+    Args:
+        depth: 18 or 34.
+        input_shape: (height, width, channels), height and width at least 32.
+        num_classes: number of classes, at least 2.
+        preactivation: use the pre-activation (v2) blocks.
+        name: the model's name; defaults to `resnet18`, `preact_resnet34`, ...
+
+    Returns:
+        A `keras.Model` mapping (batch, *input_shape) images to (batch, num_classes) probabilities.
+    """
+    if depth not in BASIC_RESNET_BLOCKS:
+        raise ValueError(f"`depth` must be 18 or 34 for the basic-block ResNets (use resnet50() for 50), received {depth!r}.")
+    if not isinstance(preactivation, bool):
+        raise TypeError(f"`preactivation` must be True or False, received {preactivation!r}.")
+    input_shape = check_input_shape("input_shape", input_shape, min_size=32)
+    num_classes = _check_num_classes(num_classes)
+
+    inputs = keras.Input(shape=input_shape, name="input_layer")
+    x = layers.ZeroPadding2D(padding=3, name="conv1_pad")(inputs)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    if not preactivation:  # v2 blocks normalise their own input
+        x = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name="conv1_bn")(x)
+        x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=1, name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+    for stage, (blocks, filters) in enumerate(zip(BASIC_RESNET_BLOCKS[depth], (64, 128, 256, 512)), start=2):
+        for block in range(1, blocks + 1):
+            stride = 2 if stage > 2 and block == 1 else 1
+            x = imagenet_basic_block(x, filters, stride, stage=stage, block=block, preactivation=preactivation)
+    if preactivation:
+        x = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name="post_bn")(x)
+        x = layers.Activation("relu", name="post_relu")(x)
+
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    default_name = f"{'preact_' if preactivation else ''}resnet{depth}"
+    return keras.Model(inputs, outputs, name=name or default_name)
 
 
 def valid_depths(maximum: int = 110) -> list[int]:

@@ -27,7 +27,9 @@ def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
 
 
 def check_filters(name: str, filters: Any, count: int) -> tuple[int, ...]:
-    """Returns `filters` as a tuple of `count` positive integers."""
+    """Returns `filters` (a list, tuple or 1-D array) as a tuple of `count` positive integers."""
+    if hasattr(filters, "tolist") and getattr(filters, "ndim", None) == 1:  # a NumPy array
+        filters = filters.tolist()
     if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence):
         raise TypeError(
             f"`{name}` must be a sequence of {count} positive integers such as (64, 64, 256), "

@@ -133,3 +133,8 @@ def test_parameter_free_shortcut_subsamples_and_pads_with_zeros():
     assert shortcut.count_params() == 0 and not shortcut.weights
     with pytest.raises(ValueError, match=r"only add channels"):
         ParameterFreeShortcut(2)(x)
+
+
+def test_filters_may_be_a_numpy_array():
+    model = block_model(identity_block, (8, 8, 16), np.array([4, 4, 16]), stage=2, block=2)
+    assert model.output.shape == (None, 8, 8, 16)

@@ -6,17 +6,7 @@ import pytest
 
 import resnet_lib
 from resnet_lib import WeightsUnavailableError, resnet50, transfer_weights
-
-
-def randomise_batch_norm(model, rng):
-    """Gives every batch norm non-trivial gamma, beta and moving statistics."""
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            shape = layer.gamma.shape
-            layer.set_weights([
-                rng.uniform(0.5, 1.5, shape), rng.normal(0.0, 0.2, shape),
-                rng.normal(0.0, 0.2, shape), rng.uniform(0.5, 2.0, shape),
-            ])
+from resnet_lib.analysis import randomize_batch_norm
 
 
 def architecture(model):
@@ -54,7 +44,7 @@ def test_same_layers_connections_and_shapes_as_keras_applications():
 @pytest.mark.parametrize("input_shape, classes", [((64, 64, 3), 6), ((224, 224, 3), 1000)])
 def test_transferred_weights_give_the_same_predictions(input_shape, classes, rng):
     reference = keras.applications.ResNet50(weights=None, input_shape=input_shape, classes=classes)
-    randomise_batch_norm(reference, rng)
+    randomize_batch_norm(reference, seed=1)
     ours = resnet50(input_shape, classes)
     images = rng.uniform(-1.0, 1.0, size=(4, *input_shape)).astype("float32")
 
@@ -127,10 +117,10 @@ def test_imagenet_weights_offline_raise_a_clear_error(monkeypatch):
     assert seen["timeout"] is not None  # a download can't hang forever
 
 
-def test_pretrained_weights_from_a_file(tmp_path, rng):
+def test_pretrained_weights_from_a_file(tmp_path):
     """A ResNet50 weights file (here made locally) ends up in our model, classifier excepted."""
     reference = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(224, 224, 3))
-    randomise_batch_norm(reference, rng)
+    randomize_batch_norm(reference, seed=1)
     path = tmp_path / "resnet50_notop.weights.h5"
     reference.save_weights(path)
 

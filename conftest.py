@@ -1,0 +1,31 @@
+"""Test-suite-wide settings, inherited by the notebook kernels that nbval starts."""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ["RESNET_BOOK_FAST"] = "1"  # chapters shrink their live runs (resnet_lib.config)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+import expected_outputs  # noqa: E402
+import nbformat  # noqa: E402
+import nbval.plugin  # noqa: E402
+
+
+class _NotebookReaderWithExpectedOutputs:
+    """nbval reads each notebook with `nbformat.read`; hand it the recorded outputs of the cells
+    marked NBVAL_CHECK_OUTPUT (tools/expected_outputs.py), since the notebooks are stored clean."""
+
+    def __getattr__(self, name):
+        return getattr(nbformat, name)
+
+    def read(self, path, *args, **kwargs):
+        notebook = nbformat.read(path, *args, **kwargs)
+        expected_outputs.inject(notebook, path)
+        return notebook
+
+
+nbval.plugin.nbformat = _NotebookReaderWithExpectedOutputs()

@@ -1,0 +1,103 @@
+"""Reference outputs for the notebook cells marked `# NBVAL_CHECK_OUTPUT`.
+
+Chapters are stored without outputs, but nbval only compares a cell's output with a stored one.
+So the outputs of the marked cells (deterministic facts: shapes, parameter counts) live here, in
+`tests/expected_outputs/<chapter>.json`, keyed by a hash of the cell's source; the test suite's
+conftest.py hands them to nbval, which then checks them on every run.
+
+    python tools/expected_outputs.py --write [book/01_....ipynb ...]   # execute, record (fast mode)
+    python tools/expected_outputs.py --check                           # every marked cell has one
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = ROOT / "tests" / "expected_outputs"
+MARKER = "# NBVAL_CHECK_OUTPUT"
+
+
+def cell_key(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def is_checked(cell) -> bool:
+    return cell.cell_type == "code" and cell.source.lstrip().startswith(MARKER)
+
+
+def expected_path(notebook_path) -> Path:
+    return EXPECTED / f"{Path(notebook_path).stem}.json"
+
+
+def load_expected(notebook_path) -> dict:
+    path = expected_path(notebook_path)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def inject(notebook, notebook_path) -> None:
+    """Puts the recorded outputs into the marked cells of `notebook` (in memory), for nbval."""
+    expected = load_expected(notebook_path)
+    for cell in notebook.cells:
+        if is_checked(cell) and cell_key(cell.source) in expected:
+            cell.outputs = [nbformat.from_dict(output) for output in expected[cell_key(cell.source)]]
+            cell.execution_count = 1
+
+
+def record(notebook_path: Path) -> int:
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    os.environ["RESNET_BOOK_FAST"] = "1"
+    NotebookClient(notebook, timeout=1200, kernel_name="python3",
+                   resources={"metadata": {"path": str(notebook_path.parent)}}).execute()
+    expected = {}
+    for cell in notebook.cells:
+        if is_checked(cell):
+            outputs = [dict(output) for output in cell.outputs]
+            for output in outputs:
+                output.pop("execution_count", None)
+            expected[cell_key(cell.source)] = outputs
+    EXPECTED.mkdir(parents=True, exist_ok=True)
+    expected_path(notebook_path).write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    return len(expected)
+
+
+def missing() -> list[str]:
+    problems = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        expected = load_expected(path)
+        notebook = nbformat.read(path, as_version=4)
+        keys = [cell_key(c.source) for c in notebook.cells if is_checked(c)]
+        problems += [f"{path.name}: a marked cell has no recorded output" for k in keys if k not in expected]
+        problems += [f"{path.name}: {len(set(expected) - set(keys))} recorded output(s) of cells that no longer exist"
+                     for _ in [0] if set(expected) - set(keys)]
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help="execute notebooks and record their marked outputs")
+    parser.add_argument("--check", action="store_true", help="fail if a marked cell has no recorded output")
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    if args.write:
+        for path in args.notebooks or sorted((ROOT / "book").glob("*.ipynb")):
+            print(f"{path}: recorded {record(path.resolve())} output(s)")
+    if args.check or not args.write:
+        problems = missing()
+        if problems:
+            print("\n".join(problems) + "\nRun: python tools/expected_outputs.py --write <notebook>", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
