@@ -1,25 +1,21 @@
 """ResNet-18/34 with original (v1) and pre-activation (v2) basic blocks."""
 
 import keras
-import numpy as np
 import pytest
 from keras import layers
 
 from resnet_lib import basic_resnet, imagenet_basic_block
+from resnet_lib.analysis import trainable_parameters
 
 # Trainable parameters of the reference ResNet-18/34 at 224x224 with 1000 classes (the batch-norm
 # moving statistics are not trainable, so they are not part of these published counts).
 REFERENCE_TRAINABLE = {18: 11_689_512, 34: 21_797_672}
 
 
-def trainable(model):
-    return sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
-
-
 @pytest.mark.parametrize("depth", [18, 34])
 def test_trainable_parameters_match_the_reference_networks(depth):
     model = basic_resnet(depth)
-    assert trainable(model) == REFERENCE_TRAINABLE[depth]
+    assert trainable_parameters(model) == REFERENCE_TRAINABLE[depth]
     assert model.name == f"resnet{depth}"
     assert model.get_layer(f"conv5_block{ {18: 2, 34: 3}[depth] }_out").output.shape == (None, 7, 7, 512)
 
