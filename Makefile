@@ -11,19 +11,36 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test setup system-packages bench results clean
+.PHONY: book test setup system-packages site-js test-extras bench results sweep clean
 
-book: setup
+book: setup site-js
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: setup
+# The JavaScript the website serves itself: widgets, MathJax (npm, once; see tools/site_js/install.sh).
+site-js:
+	@tools/ensure_system_packages.sh npm
+	@tools/site_js/install.sh
+
+test: setup test-extras
 	$(BIN)/python -m pytest
+
+# What only the browser test needs: Chromium and the website's JavaScript. Where they cannot be
+# installed, this says why and how, and the browser test is skipped with that reason.
+test-extras:
+	@tools/ensure_system_packages.sh --optional chromium
+	@tools/ensure_system_packages.sh --optional npm
+	@tools/site_js/install.sh || echo "WARNING: no website JavaScript (see above); the browser test will be skipped." >&2
 
 # The heavy, precomputed results the chapters load (about two hours on a 2-core CPU).
 results: setup
+	$(BIN)/python -m resnet_lib.experiments depth-sweep --fresh
 	$(BIN)/python -m resnet_lib.experiments plain-depths
 	$(BIN)/python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9
 	$(BIN)/python -m resnet_lib.experiments resnet50
+
+# The depth explorer's sweep (chapter 7): 36 trainings, about 15 minutes on 2 cores; resumes if stopped.
+sweep: setup
+	$(BIN)/python -m resnet_lib.experiments depth-sweep
 
 bench: setup
 	$(BIN)/python bench/throughput.py

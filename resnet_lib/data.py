@@ -293,3 +293,41 @@ def _load_cifar10(timeout):
             "time (then it is cached in ~/.keras/datasets). Offline, use load_dataset('digits')."
         ) from error
     return x_train, y_train.reshape(-1), x_test, y_test.reshape(-1), list(CIFAR10_CLASSES)
+
+
+# --- augmentation ---------------------------------------------------------------------------------
+
+def random_shift(images, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Moves every image by a random whole number of pixels, filling the uncovered border with zeros.
+
+    This is the pad-and-crop augmentation of He et al. (2016, section 4.2: pad 4 pixels, crop 32x32
+    at random), scaled to the image: each image moves independently by dy, dx in
+    [-max_shift, max_shift].
+
+    Args:
+        images: (n, height, width, channels).
+        max_shift: largest shift in pixels, 0 <= max_shift < min(height, width).
+        rng: a `numpy.random.Generator`; the same generator state gives the same shifts.
+
+    Returns:
+        An array of the same shape and dtype as `images`.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"`images` must have shape (n, height, width, channels), received shape {images.shape}.")
+    from resnet_lib.validation import check_int
+
+    max_shift = check_int("max_shift", max_shift, minimum=0)
+    height, width = images.shape[1:3]
+    if max_shift >= min(height, width):
+        raise ValueError(f"`max_shift` must be smaller than the image size {height}x{width}, received {max_shift}.")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"`rng` must be a numpy.random.Generator (np.random.default_rng(seed)), received {rng!r}.")
+    if max_shift == 0:
+        return images.copy()
+    padding = ((0, 0), (max_shift, max_shift), (max_shift, max_shift), (0, 0))
+    padded = np.pad(images, padding)
+    offsets = rng.integers(0, 2 * max_shift + 1, size=(len(images), 2))
+    rows = offsets[:, 0, None] + np.arange(height)  # (n, height): which padded rows each image keeps
+    columns = offsets[:, 1, None] + np.arange(width)
+    return padded[np.arange(len(images))[:, None, None], rows[:, :, None], columns[:, None, :]]

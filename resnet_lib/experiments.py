@@ -3,6 +3,7 @@
     python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9   # book/results/resnet50_digits.json
     python -m resnet_lib.experiments resnet50    # Keras' momentum 0.99: ..._keras_bn_momentum.json
     python -m resnet_lib.experiments plain-depths [--depths 8 20 56] [--epochs 8] [--out book/results/plain_depths.json]
+    python -m resnet_lib.experiments depth-sweep [--seeds 0 1 2] [--jobs 2] [--fresh]   # book/results/depth_sweep.json
 
 Chapters load these files (train-or-load): readers see full-length results at once, and every
 chapter can re-run the same function itself. `make results` runs them all.
@@ -11,6 +12,7 @@ chapter can re-run the same function itself. `make results` runs them all.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -104,6 +106,181 @@ def run_plain_depths(recipe: dict, seed: int = 0, progress: bool = True, residua
     return {"recipe": recipe, "seed": seed, "residual": residual, "runs": runs}
 
 
+SWEEP_DEPTHS = (8, 14, 20, 32, 44, 56)
+SWEEP_KINDS = ("plain", "residual")
+GRADIENT_BATCH = 256  # the first images of the training set, for the per-layer gradient norms
+
+
+def depth_sweep_recipe(depths=SWEEP_DEPTHS, epochs: int = 12, image_size: int = 8, batch_size: int = 64,
+                       learning_rate: float = 0.1, warmup_epochs: int = 1, augment_shift: int = 1) -> dict:
+    """The one recipe of the depth explorer (chapter 7), for plain and residual networks alike.
+
+    SGD with momentum 0.9; the learning rate rises linearly from 0 over `warmup_epochs`, then
+    follows a cosine to 0. Residual networks start every branch at zero (the last batch norm of
+    each branch has gamma = 0), so a fresh ResNet of any depth computes a shallow function. Batch
+    norm uses momentum 0.9, so the moving statistics that validation uses keep up in a short run.
+    Every epoch sees the training images shifted at random by up to `augment_shift` pixels.
+    """
+    return {"dataset": "digits", "image_size": image_size, "channels": 1, "depths": list(depths), "epochs": epochs,
+            "batch_size": batch_size, "optimizer": "sgd", "momentum": 0.9, "learning_rate": learning_rate,
+            "schedule": f"linear warm-up from 0 over {warmup_epochs} epoch(s), then cosine decay to 0",
+            "warmup_epochs": warmup_epochs, "zero_init_residual": True, "batch_norm_momentum": 0.9,
+            "augment_shift": augment_shift}
+
+
+def sweep_optimizer(recipe: dict, steps_per_epoch: int):
+    """SGD with momentum and the warm-up + cosine schedule of `recipe`."""
+    import keras
+
+    warmup = recipe["warmup_epochs"] * steps_per_epoch
+    total = recipe["epochs"] * steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else recipe["learning_rate"], max(total - warmup, 1),
+        warmup_target=recipe["learning_rate"] if warmup else None, warmup_steps=warmup,
+    )
+    return keras.optimizers.SGD(schedule, momentum=recipe["momentum"])
+
+
+def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=None, progress: bool = False,
+                        epochs: int | None = None) -> dict:
+    """Trains one network of the sweep; returns its history, gradient norms and wall time.
+
+    Args:
+        recipe: from `depth_sweep_recipe()`.
+        kind: "plain" or "residual".
+        depth: one of the 6n + 2 depths of `build_network`.
+        seed: seed of the initial weights, the shuffling and the shifts.
+        data: the `Dataset` to use (default: loaded as the recipe says).
+        progress: show a progress bar over epochs.
+        epochs: train for fewer epochs than the recipe (same schedule, cut short); for quick checks.
+
+    Returns:
+        The history of `resnet_lib.train` (loss, accuracy, val_loss, val_accuracy, epoch_seconds per
+        epoch) plus `gradient_norms_initial` and `gradient_norms_final` ({layer: norm}, input to
+        output, on the first 256 training images) and `wall_seconds`.
+    """
+    from resnet_lib.data import load_dataset
+    from resnet_lib.models import build_network
+    from resnet_lib.training import gradient_norms, set_seed, train
+
+    if kind not in SWEEP_KINDS:
+        raise ValueError(f"`kind` must be one of {SWEEP_KINDS}, received {kind!r}.")
+    if data is None:
+        data = load_dataset(recipe["dataset"], image_size=recipe["image_size"], channels=recipe["channels"])
+    residual = kind == "residual"
+    start = time.perf_counter()
+    set_seed(seed)
+    model = build_network(depth, residual=residual, input_shape=data.x_train.shape[1:], num_classes=data.num_classes,
+                          zero_init_residual=residual and recipe["zero_init_residual"],
+                          batch_norm_momentum=recipe["batch_norm_momentum"])
+    probe = data.x_train[:GRADIENT_BATCH], data.y_train[:GRADIENT_BATCH]
+    initial = gradient_norms(model, *probe)
+    steps_per_epoch = int(np.ceil(len(data.x_train) / recipe["batch_size"]))
+    history = train(
+        model, data.x_train, data.y_train, validation_data=(data.x_test, data.y_test),
+        epochs=recipe["epochs"] if epochs is None else epochs, batch_size=recipe["batch_size"],
+        optimizer=sweep_optimizer(recipe, steps_per_epoch), seed=seed, progress=progress,
+        augment_shift=recipe["augment_shift"],
+    )
+    history["gradient_norms_initial"] = initial
+    history["gradient_norms_final"] = gradient_norms(model, *probe)
+    history["wall_seconds"] = time.perf_counter() - start
+    return history
+
+
+def _sweep_worker_init(threads: int) -> None:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def _sweep_worker(task):
+    recipe, kind, depth, seed = task
+    return kind, depth, seed, train_sweep_network(recipe, kind, depth, seed)
+
+
+def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, fresh: bool = False,
+                    progress: bool = True) -> dict:
+    """Trains every (kind, depth, seed) of the sweep and saves after each run (restartable).
+
+    Runs that `out` already holds for the same recipe are kept and skipped, so an interrupted sweep
+    continues where it stopped. The runs are spread over `jobs` processes of one thread each,
+    longest first (on a small CPU, two single-threaded trainings go faster than one that uses two
+    threads).
+
+    Args:
+        recipe: from `depth_sweep_recipe()`.
+        seeds: the seeds to run.
+        out: JSON file to write (and resume from); None keeps the results in memory only.
+        jobs: worker processes; 0 trains in this process.
+        fresh: ignore what `out` holds and start over.
+        progress: show a progress bar over the runs.
+
+    Returns:
+        {"recipe", "seeds", "kinds", "runs": {kind: {depth: {seed: run}}}} with depths and seeds as
+        strings (JSON keys); each run as `train_sweep_network` returns it.
+    """
+    from tqdm.auto import tqdm
+
+    from resnet_lib.training import load_history, save_history
+    from resnet_lib.validation import check_int
+
+    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    jobs = check_int("jobs", jobs, minimum=0)
+    result = {"recipe": recipe, "seeds": seeds, "kinds": list(SWEEP_KINDS), "runs": {k: {} for k in SWEEP_KINDS}}
+    if out is not None and Path(out).exists() and not fresh:
+        previous = load_history(out)
+        if previous.get("recipe") != recipe:
+            raise ValueError(
+                f"{str(out)!r} holds a sweep made with another recipe ({previous.get('recipe')}); pass fresh=True "
+                "(--fresh) to start over, or another `out` (--out) to keep it."
+            )
+        result["runs"] = previous["runs"]
+        result["seeds"] = sorted(set(seeds) | {int(s) for r in previous["runs"].values() for d in r.values() for s in d})
+    done = {(k, d, s) for k, runs in result["runs"].items() for d, by_seed in runs.items() for s in by_seed}
+    tasks = [(recipe, kind, depth, seed) for depth in sorted(recipe["depths"], reverse=True) for seed in seeds
+             for kind in SWEEP_KINDS if (kind, str(depth), str(seed)) not in done]
+
+    def record(kind, depth, seed, run):
+        result["runs"][kind].setdefault(str(depth), {})[str(seed)] = run
+        if out is not None:
+            save_history(result, out)
+
+    bar = tqdm(total=len(tasks), desc="depth sweep", unit="run", disable=not progress)
+    if jobs == 0:
+        for task in tasks:
+            record(*_sweep_worker(task))
+            bar.update(1)
+    else:
+        import multiprocessing
+
+        cpus = os.cpu_count() or 1
+        context = multiprocessing.get_context("spawn")
+        # The workers inherit this environment: keep TensorFlow's C++ log lines (a harmless tf.data
+        # notice at every epoch) from burying the progress bar; Python errors still reach us.
+        level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        try:
+            pool = context.Pool(jobs, initializer=_sweep_worker_init, initargs=(max(1, cpus // jobs),))
+        finally:
+            if level is None:
+                del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+            else:
+                os.environ["TF_CPP_MIN_LOG_LEVEL"] = level
+        with pool:
+            for kind, depth, seed, run in pool.imap_unordered(_sweep_worker, tasks):
+                record(kind, depth, seed, run)
+                bar.set_postfix_str(f"{kind}-{depth} seed {seed}: loss {run['loss'][-1]:.3g}")
+                bar.update(1)
+    bar.close()
+    for kind in SWEEP_KINDS:  # depths and seeds in order, whatever order the runs finished in
+        result["runs"][kind] = {str(d): {str(s): result["runs"][kind][str(d)][str(s)]
+                                         for s in sorted(int(s) for s in result["runs"][kind][str(d)])}
+                                for d in sorted(int(d) for d in result["runs"][kind])}
+    return result
+
+
 def main(argv=None) -> Path:
     from resnet_lib.provenance import provenance
     from resnet_lib.training import save_history
@@ -124,13 +301,25 @@ def main(argv=None) -> Path:
     depths.add_argument("--epochs", type=int, default=8)
     depths.add_argument("--seed", type=int, default=0)
     depths.add_argument("--out", type=Path, default=BOOK_RESULTS / "plain_depths.json")
+    sweep = commands.add_parser("depth-sweep", help="plain vs residual at depths 8-56, 3 seeds (chapter 7)")
+    sweep.add_argument("--depths", type=int, nargs="+", default=list(SWEEP_DEPTHS))
+    sweep.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    sweep.add_argument("--epochs", type=int, default=depth_sweep_recipe()["epochs"])
+    sweep.add_argument("--jobs", type=int, default=2, help="worker processes (default 2); 0 = this process")
+    sweep.add_argument("--fresh", action="store_true", help="start over instead of resuming from --out")
+    sweep.add_argument("--out", type=Path, default=BOOK_RESULTS / "depth_sweep.json")
     args = parser.parse_args(argv)
 
     if args.experiment == "resnet50" and args.out is None:
         name = "resnet50_digits.json" if args.batch_norm_momentum is not None else "resnet50_digits_keras_bn_momentum.json"
         args.out = BOOK_RESULTS / name
     start = time.perf_counter()
-    if args.experiment == "resnet50":
+    seeds = {"seed": getattr(args, "seed", None)}
+    if args.experiment == "depth-sweep":
+        recipe = depth_sweep_recipe(depths=args.depths, epochs=args.epochs)
+        result = run_depth_sweep(recipe, args.seeds, out=args.out, jobs=args.jobs, fresh=args.fresh)
+        seeds = {"seeds": result["seeds"], "jobs": args.jobs}
+    elif args.experiment == "resnet50":
         recipe = resnet50_recipe(epochs=args.epochs, batch_size=args.batch_size,
                                  batch_norm_momentum=args.batch_norm_momentum)
         result = run_resnet50(recipe, seed=args.seed)
@@ -139,7 +328,7 @@ def main(argv=None) -> Path:
         result = {"plain": run_plain_depths(recipe, seed=args.seed, residual=False),
                   "residual": run_plain_depths(recipe, seed=args.seed, residual=True)}
     command = ["python", "-m", "resnet_lib.experiments", *(sys.argv[1:] if argv is None else argv)]
-    result["provenance"] = provenance(command, seed=args.seed, wall_seconds=time.perf_counter() - start)
+    result["provenance"] = provenance(command, **seeds, wall_seconds=time.perf_counter() - start)
     path = save_history(result, args.out)
     print(f"wrote {path}")
     return path

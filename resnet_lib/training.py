@@ -39,18 +39,21 @@ class ProgressBar(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch")
+        if self.bar is None:  # one bar across the one-epoch fits of augmented training
+            self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch")
 
     def on_epoch_end(self, epoch, logs=None):
         self.bar.set_postfix({k: f"{v:.4g}" for k, v in (logs or {}).items()}, refresh=False)
         self.bar.update(1)
 
     def on_train_end(self, logs=None):
-        self.bar.close()
+        if self.bar.n >= self.epochs or self.model.stop_training:
+            self.bar.close()
 
 
 class _EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
+    def __init__(self):
+        super().__init__()
         self.seconds = []
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -99,6 +102,7 @@ def train(
     seed: int = 0,
     progress: bool = True,
     callbacks=(),
+    augment_shift: int = 0,
 ) -> dict:
     """Compiles and fits `model` reproducibly and returns its history as a plain dict.
 
@@ -118,7 +122,9 @@ def train(
         learning_rate: for a named optimizer; default 1e-3.
         seed: seed for the shuffling.
         progress: show a progress bar over epochs.
-        callbacks: further Keras callbacks.
+        callbacks: further Keras callbacks. With `augment_shift` they see one `fit` per epoch.
+        augment_shift: if > 0, every epoch trains on a fresh copy of `x_train` in which each image
+            is moved by up to this many pixels (`resnet_lib.data.random_shift`), drawn from `seed`.
 
     Returns:
         {"loss": [...], "accuracy": [...], "val_loss": [...], "val_accuracy": [...],
@@ -131,16 +137,29 @@ def train(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     if len(x_train) != len(y_train):
         raise ValueError(f"`x_train` has {len(x_train)} images but `y_train` has {len(y_train)} labels.")
+    augment_shift = check_int("augment_shift", augment_shift, minimum=0)
     set_seed(seed)
     model.compile(optimizer=_make_optimizer(optimizer, learning_rate), loss=_loss_for(y_train), metrics=["accuracy"])
 
     timer = _EpochTimer()
     all_callbacks = [timer, *callbacks] + ([ProgressBar(epochs, f"training {model.name}")] if progress else [])
-    fitted = model.fit(
-        x_train, y_train, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
-        shuffle=True, verbose=0, callbacks=all_callbacks,
-    )
-    history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
+    fit_options = dict(validation_data=validation_data, batch_size=batch_size, shuffle=True, verbose=0,
+                       callbacks=all_callbacks)
+    if not augment_shift:
+        history = model.fit(x_train, y_train, epochs=epochs, **fit_options).history
+    else:
+        from resnet_lib.data import random_shift
+
+        shifts = np.random.default_rng(seed)
+        history = {}
+        for epoch in range(epochs):  # a fresh shifted copy per epoch; the compiled step is reused
+            x_epoch = random_shift(x_train, augment_shift, shifts)
+            fitted = model.fit(x_epoch, y_train, initial_epoch=epoch, epochs=epoch + 1, **fit_options)
+            for key, values in fitted.history.items():
+                history.setdefault(key, []).extend(values)
+            if model.stop_training:
+                break
+    history = {key: [float(v) for v in values] for key, values in history.items()}
     history["epoch_seconds"] = [float(s) for s in timer.seconds]
     return history
 

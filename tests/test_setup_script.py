@@ -44,3 +44,18 @@ def test_without_root_rights_it_prints_the_apt_command(tmp_path):
 def test_unknown_package_is_refused(tmp_path):
     result = subprocess.run([BASH, str(SCRIPT), "texlive"], capture_output=True, text=True)
     assert result.returncode == 2 and "unknown package 'texlive'" in result.stderr
+
+
+def test_an_optional_package_that_cannot_be_installed_only_warns(tmp_path):
+    result = subprocess.run([BASH, str(SCRIPT), "--optional", "chromium"], capture_output=True, text=True,
+                            env={**os.environ, "PATH": str(fake_bin(tmp_path, {}))})
+    assert result.returncode == 0
+    assert "WARNING: could not install chromium" in result.stderr and "will be skipped" in result.stderr
+
+
+def test_a_required_package_that_apt_cannot_install_fails_with_the_command(tmp_path):
+    directory = fake_bin(tmp_path, {"apt-get": "exit 100", "id": "echo 0"})
+    result = subprocess.run([BASH, str(SCRIPT), "npm"], capture_output=True, text=True,
+                            env={**os.environ, "PATH": str(directory)})
+    assert result.returncode == 1
+    assert "sudo apt-get update && sudo apt-get install -y npm" in result.stderr

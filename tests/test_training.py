@@ -129,3 +129,15 @@ def test_residual_connections_keep_gradient_norms_level_across_depth(small_digit
         norms = np.array(list(gradient_norms(model, x_train[:64], y_train[:64]).values()))
         spread[residual] = norms.max() / norms.min()
     assert spread[False] > 1000 and spread[True] < 100
+
+
+def test_shift_augmentation_trains_reproducibly_on_fresh_shifts_each_epoch(small_digits):
+    first, second = short_run(small_digits, seed=3, augment_shift=1), short_run(small_digits, seed=3, augment_shift=1)
+    assert len(first["loss"]) == len(first["val_loss"]) == len(first["epoch_seconds"]) == 2
+    assert first["loss"] == second["loss"]
+    assert first["loss"] != short_run(small_digits, seed=3)["loss"]  # the shifts change what is trained on
+
+
+def test_negative_augment_shift_is_refused(small_digits):
+    with pytest.raises(ValueError, match="`augment_shift` must be at least 0, received -1"):
+        short_run(small_digits, seed=0, augment_shift=-1)
