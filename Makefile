@@ -11,10 +11,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test setup system-packages site-js test-extras bench results sweep clean
+.PHONY: book test student setup system-packages site-js test-extras bench results sweep clean
 
 book: setup site-js
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Student notebooks: the chapters with every solution region replaced by a stub (see book/teachers.md).
+student: setup
+	$(BIN)/python tools/student_build.py --out _build/student
 
 # The JavaScript the website serves itself: widgets, MathJax (npm, once; see tools/site_js/install.sh).
 site-js:

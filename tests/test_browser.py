@@ -155,3 +155,16 @@ def test_another_chapter_shows_its_executed_outputs(browser, site):
     assert figures and all(width > 0 for width, _ in figures), figures
     assert page.foreign_requests() == [], "requests left 127.0.0.1"
     assert page.console_errors() == [], f"the page logged errors: {page.console_errors()}"
+
+
+def test_exercise_solutions_are_folded_on_the_website(browser, site):
+    """Chapter 3: the solution is on the page but collapsed; the check's success line is shown."""
+    page = Page(browser, f"{site['url']}/book/03_identity_block.html")
+    solution = page.page.locator("details", has_text="def my_identity_block")
+    assert solution.count() == 1, "the solution cell should sit in one folded <details> element"
+    assert solution.get_attribute("open") is None, "the solution must be collapsed by default"
+    assert not page.page.get_by_text("### BEGIN SOLUTION").first.is_visible()
+    solution.locator("summary").click()
+    assert page.page.get_by_text("### BEGIN SOLUTION").first.is_visible(), "one click shows the solution"
+    assert "Well done: my_identity_block matches resnet_lib.identity_block" in page.page.locator("main").inner_text()
+    assert page.console_errors() == [], f"the page logged errors: {page.console_errors()}"
