@@ -5,7 +5,15 @@ Blocks (`identity_block`, `convolutional_block`, `basic_block`, ...), whole netw
 default, and seeded training helpers.
 """
 
-from resnet_lib.blocks import (
+import os as _os
+
+# TensorFlow leaves its oneDNN kernels off on CPUs without AVX-512, where they make ResNet training
+# several times faster (bench/training_options.py). The variable is read when TensorFlow is first
+# imported, so this only takes effect if resnet_lib is imported first; `resnet_lib.train` warns
+# otherwise. An explicit TF_ENABLE_ONEDNN_OPTS=0 is respected.
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from resnet_lib.blocks import (  # noqa: E402
     basic_block,
     convolutional_block,
     identity_block,
@@ -13,17 +21,17 @@ from resnet_lib.blocks import (
     plain_basic_block,
     plain_bottleneck_block,
 )
-from resnet_lib.data import Dataset, DatasetUnavailableError, load_dataset
-from resnet_lib.layers import ParameterFreeShortcut
-from resnet_lib.models import RESNET50_STAGES, basic_resnet, build_network, resnet50, valid_depths
-from resnet_lib.training import (
+from resnet_lib.data import Dataset, DatasetUnavailableError, load_dataset  # noqa: E402
+from resnet_lib.layers import ParameterFreeShortcut  # noqa: E402
+from resnet_lib.models import RESNET50_STAGES, basic_resnet, build_network, resnet50, valid_depths  # noqa: E402
+from resnet_lib.training import (  # noqa: E402
     gradient_norms,
     load_history,
     save_history,
     set_seed,
     train,
 )
-from resnet_lib.weights import WeightsUnavailableError, load_pretrained_resnet50, transfer_weights
+from resnet_lib.weights import WeightsUnavailableError, load_pretrained_resnet50, transfer_weights  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -218,8 +218,9 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
         progress: show a progress bar over the runs.
 
     Returns:
-        {"recipe", "seeds", "kinds", "runs": {kind: {depth: {seed: run}}}} with depths and seeds as
-        strings (JSON keys); each run as `train_sweep_network` returns it.
+        {"recipe", "seeds", "kinds", "runs": {kind: {depth: {seed: run}}}, "runs_reused"} with depths
+        and seeds as strings (JSON keys); each run as `train_sweep_network` returns it; "runs_reused"
+        counts the runs taken from `out` instead of trained.
     """
     from tqdm.auto import tqdm
 
@@ -278,6 +279,9 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
         result["runs"][kind] = {str(d): {str(s): result["runs"][kind][str(d)][str(s)]
                                          for s in sorted(int(s) for s in result["runs"][kind][str(d)])}
                                 for d in sorted(int(d) for d in result["runs"][kind])}
+    # How many runs came from `out` instead of being trained here: main() records it in the provenance,
+    # whose wall time then covers only the others.
+    result["runs_reused"] = len(done)
     return result
 
 
@@ -318,7 +322,7 @@ def main(argv=None) -> Path:
     if args.experiment == "depth-sweep":
         recipe = depth_sweep_recipe(depths=args.depths, epochs=args.epochs)
         result = run_depth_sweep(recipe, args.seeds, out=args.out, jobs=args.jobs, fresh=args.fresh)
-        seeds = {"seeds": result["seeds"], "jobs": args.jobs}
+        seeds = {"seeds": result["seeds"], "jobs": args.jobs, "runs_reused": result.pop("runs_reused")}
     elif args.experiment == "resnet50":
         recipe = resnet50_recipe(epochs=args.epochs, batch_size=args.batch_size,
                                  batch_norm_momentum=args.batch_norm_momentum)

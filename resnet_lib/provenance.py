@@ -40,6 +40,7 @@ def provenance(command: list[str] | None = None, **extra) -> dict:
     else:
         devices = []
     from resnet_lib import __version__
+    from resnet_lib.training import onednn_enabled
 
     versions["resnet_lib"] = __version__
     argv = command if command is not None else [os.path.basename(sys.executable), *sys.argv]
@@ -49,5 +50,6 @@ def provenance(command: list[str] | None = None, **extra) -> dict:
         "versions": versions,
         "hardware": {"processor": _processor_name(), "cpus": os.cpu_count(), "machine": platform.machine(),
                      "system": platform.system(), "devices": devices},
+        "speed_options": {"onednn": onednn_enabled()},
         **extra,
     }

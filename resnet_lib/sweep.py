@@ -31,7 +31,7 @@ def load_sweep(path=None) -> dict:
     if not path.is_file():
         raise FileNotFoundError(
             f"No depth sweep at {str(path)!r}. Make one with `python -m resnet_lib.experiments depth-sweep "
-            f"--out {path}` (about 15 minutes on 2 cores)."
+            f"--out {path}` (about 12 minutes on 2 cores)."
         )
     sweep = load_history(path)
     missing = [key for key in ("recipe", "runs") if key not in sweep]

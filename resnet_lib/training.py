@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -13,6 +15,42 @@ import numpy as np
 from resnet_lib.validation import check_int
 
 OPTIMIZERS = ("adam", "sgd")
+
+#: The speed options `train` uses, chosen by measurement on a 2-core CPU (bench/training_options.py;
+#: the book's appendix on performance has the table). `onednn` is a process-wide setting that
+#: `import resnet_lib` makes before TensorFlow is imported. XLA (`jit_compile`) stays off: on top of
+#: oneDNN it made ResNet50 and the small depth-sweep networks slower, and Keras switches it off anyway
+#: while TensorFlow's op determinism is on, which `train`'s seeding enables.
+FAST_OPTIONS = {"onednn": True, "jit_compile": False}
+
+
+def onednn_enabled() -> bool:
+    """Whether TensorFlow runs its oneDNN kernels (decided once, when TensorFlow was imported)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:  # another backend, or a TensorFlow without this module
+        return False
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+_warned_about_onednn = False
+
+
+def _warn_if_slow_kernels() -> None:
+    global _warned_about_onednn
+    if _warned_about_onednn or keras.backend.backend() != "tensorflow" or onednn_enabled():
+        return
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() == "0":
+        return  # switched off on purpose
+    _warned_about_onednn = True
+    warnings.warn(
+        "TensorFlow runs without its oneDNN kernels, which makes ResNet training several times slower on "
+        "CPUs without AVX-512 (see the book's appendix on performance). TensorFlow was imported before "
+        "resnet_lib: import resnet_lib first, or set the environment variable TF_ENABLE_ONEDNN_OPTS=1 before "
+        "starting Python (set it to 0 to silence this warning).",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def set_seed(seed: int) -> None:
@@ -139,7 +177,9 @@ def train(
         raise ValueError(f"`x_train` has {len(x_train)} images but `y_train` has {len(y_train)} labels.")
     augment_shift = check_int("augment_shift", augment_shift, minimum=0)
     set_seed(seed)
-    model.compile(optimizer=_make_optimizer(optimizer, learning_rate), loss=_loss_for(y_train), metrics=["accuracy"])
+    _warn_if_slow_kernels()
+    model.compile(optimizer=_make_optimizer(optimizer, learning_rate), loss=_loss_for(y_train), metrics=["accuracy"],
+                  jit_compile=FAST_OPTIONS["jit_compile"])
 
     timer = _EpochTimer()
     all_callbacks = [timer, *callbacks] + ([ProgressBar(epochs, f"training {model.name}")] if progress else [])

@@ -184,7 +184,10 @@ def test_nbgrader_generates_and_autogrades_chapter_3(tmp_path):
     course = tmp_path / "course"
     (course / "source" / "ch03").mkdir(parents=True)
     shutil.copy(ROOT / "book" / "03_identity_block.ipynb", course / "source" / "ch03")
-    environment = {**os.environ, "RESNET_BOOK_FAST": "1"}
+    # nbgrader runs `alembic` (its database migrations) from PATH: put this environment's scripts there,
+    # as an activated virtual environment would.
+    environment = {**os.environ, "RESNET_BOOK_FAST": "1",
+                   "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
     subprocess.run([nbgrader, "generate_assignment", "ch03", f"--CourseDirectory.root={course}"],
                    cwd=course, env=environment, check=True, capture_output=True)
     released = json.loads((course / "release" / "ch03" / "03_identity_block.ipynb").read_text())

@@ -61,7 +61,7 @@ def test_sweep_runs_records_gradients_and_resumes_without_retraining(tmp_path, m
     worker = experiments._sweep_worker
     monkeypatch.setattr(experiments, "_sweep_worker", lambda task: calls.append(task[1:]) or worker(task))
     result = experiments.run_depth_sweep(TINY, seeds=(0,), out=out, jobs=0, progress=False)
-    assert sorted(calls) == [("plain", 8, 0), ("residual", 8, 0)]
+    assert sorted(calls) == [("plain", 8, 0), ("residual", 8, 0)] and result["runs_reused"] == 0
     run = result["runs"]["residual"]["8"]["0"]
     assert len(run["loss"]) == len(run["val_accuracy"]) == 1 and run["wall_seconds"] > 0
     layers = list(run["gradient_norms_initial"])
@@ -73,6 +73,7 @@ def test_sweep_runs_records_gradients_and_resumes_without_retraining(tmp_path, m
     calls.clear()
     again = experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False)
     assert sorted(calls) == [("plain", 8, 1), ("residual", 8, 1)]  # seed 0 came from the file
+    assert again["runs_reused"] == 2
     assert again["runs"]["plain"]["8"]["0"]["loss"] == result["runs"]["plain"]["8"]["0"]["loss"]
     assert sweep.seeds(sweep.load_sweep(out)) == [0, 1]
 
@@ -91,6 +92,7 @@ def test_sweep_command_with_worker_processes_writes_provenance(tmp_path):
     provenance = result["provenance"]
     assert provenance["command"].startswith("python -m resnet_lib.experiments depth-sweep")
     assert provenance["seeds"] == [0] and provenance["jobs"] == 2 and provenance["wall_seconds"] > 0
+    assert provenance["runs_reused"] == 0 and "runs_reused" not in result
     assert {"tensorflow", "keras", "resnet_lib"} <= set(provenance["versions"]) and provenance["hardware"]["cpus"]
 
 

@@ -141,3 +141,37 @@ def test_shift_augmentation_trains_reproducibly_on_fresh_shifts_each_epoch(small
 def test_negative_augment_shift_is_refused(small_digits):
     with pytest.raises(ValueError, match="`augment_shift` must be at least 0, received -1"):
         short_run(small_digits, seed=0, augment_shift=-1)
+
+
+def test_training_warns_once_when_the_fast_kernels_are_off(small_digits, monkeypatch):
+    """No silent slowness: if TensorFlow came up without oneDNN, `train` says why and what to do."""
+    import warnings
+
+    from resnet_lib import training
+
+    monkeypatch.setattr(training, "onednn_enabled", lambda: False)
+    monkeypatch.setattr(training, "_warned_about_onednn", False)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    x, y = small_digits[:2]
+    with pytest.warns(RuntimeWarning, match="import resnet_lib first, or set the environment variable TF_ENABLE_ONEDNN_OPTS=1"):
+        train(build_network(8, input_shape=(16, 16, 3)), x, y, epochs=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        train(build_network(8, input_shape=(16, 16, 3)), x, y, epochs=1, progress=False)  # once is enough
+
+    monkeypatch.setattr(training, "_warned_about_onednn", False)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # switched off on purpose: respected, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        train(build_network(8, input_shape=(16, 16, 3)), x, y, epochs=1, progress=False)
+
+
+def test_the_test_suite_runs_with_the_fast_kernels():
+    """`make test` exports TF_ENABLE_ONEDNN_OPTS=1, so tests train as the book does (skip elsewhere)."""
+    import os
+
+    from resnet_lib.training import FAST_OPTIONS, onednn_enabled
+
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "1":
+        pytest.skip("run outside `make test`: TF_ENABLE_ONEDNN_OPTS is not 1")
+    assert FAST_OPTIONS["onednn"] and onednn_enabled()

@@ -1,0 +1,136 @@
+"""`make bench`: every benchmark in one run, a printed table, and the committed results.
+
+Runs, in this order, each printing its own table as it goes:
+
+1. `throughput.py`: resnet_lib.resnet50 against keras.applications.ResNet50 (64x64, batch 32);
+2. `training_options.py`: which speed options help ResNet50 training on this CPU;
+3. `efficiency.py`: achieved GFLOP/s of ResNet50 training against the measured matmul peak;
+4. `profile_training.py`: where a training step's time goes (a profiler trace, by op type);
+5. `time_to_accuracy.py`: ResNet50 and residual-20 from scratch to 95 % test accuracy.
+
+Writes `bench/results/<benchmark>.json` (all numbers, with the machine and versions) and
+`bench/RESULTS.md` (the summary table the book's appendix shows), then prints that table.
+About 50 minutes on a 2-core CPU. `--only` runs a subset and keeps the others' stored results.
+
+    python bench/run_all.py [--only throughput training_options efficiency profile_training time_to_accuracy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import resnet_lib  # noqa: E402,F401  (before TensorFlow: the in-process benchmarks run with oneDNN on)
+import training_options  # noqa: E402  (imports no TensorFlow)
+RESULTS = BENCH / "results"
+SUMMARY = BENCH / "RESULTS.md"
+BENCHMARKS = ("throughput", "training_options", "efficiency", "profile_training", "time_to_accuracy")
+
+
+def _ratio(value, goal, higher_is_better=True):
+    if value is None:
+        return "not measured"
+    ratio = value / goal if higher_is_better else goal / value
+    return f"{ratio:.2f}x the goal ({'met' if ratio >= 1 else 'missed'})"
+
+
+def render(results: dict) -> str:
+    """The summary table of all stored results, as Markdown."""
+    lines = ["| figure | measured | goal | against the goal |", "|---|---|---|---|"]
+    throughput = results.get("throughput")
+    if throughput:
+        for task in ("train", "inference"):
+            ours = throughput["images_per_second"]["resnet_lib.resnet50"][task]
+            reference = throughput["images_per_second"]["keras.applications.ResNet50"][task]
+            ratio, best = throughput["ratio"][task], throughput["best_ratio"][task]
+            lines.append(f"| ResNet50 {task} images/s, 64x64, batch 32: resnet_lib / keras.applications, medians "
+                         f"(best rounds) | {ours:.1f} / {reference:.1f} = {ratio:.3f} ({best:.3f}) | >= 0.95 | "
+                         f"{_ratio(ratio, 0.95)} |")
+    options = results.get("training_options")
+    if options:
+        best = max((speed, name) for name, speed in options["speed_up"].items() if speed)
+        combined = next((value for name, value in options["speed_up"].items() if name.startswith("combined")), None)
+        base = options["images_per_second"]["baseline"]
+        lines.append(f"| ResNet50 training, 32x32: the book's `train` against plain `model.fit` ({base:.1f} images/s) | "
+                     f"{combined:.2f}x | >= 1.5x | {_ratio(combined, 1.5)} |")
+        lines.append(f"| fastest single variant | {best[1]}: {best[0]:.2f}x | | |")
+    efficiency = results.get("efficiency")
+    if efficiency:
+        peak = efficiency["peak"]
+        for name, run in efficiency["resnet50"].items():
+            lines.append(f"| ResNet50 training GFLOP/s, {name}, against the float32 matmul peak "
+                         f"({peak['gflops']:.0f} GFLOP/s, {peak['library']}) | {run['gflops']:.1f} = "
+                         f"{run['fraction_of_peak']:.0%} | >= 50% | {_ratio(run['fraction_of_peak'], 0.5)} |")
+    profile = results.get("profile_training")
+    if profile:
+        groups = profile["groups_seconds"]
+        total = profile["kernel_seconds"]
+        convolution = sum(v for k, v in groups.items() if k.startswith("convolution"))
+        lines.append(f"| profile, 32x32 batch 64: share of op-kernel time in convolutions; their own rate | "
+                     f"{convolution / total:.0%}; {profile['convolution_gflops']:.1f} GFLOP/s | | |")
+        rest = ", ".join(f"{k} {v / total:.0%}" for k, v in groups.items() if not k.startswith("convolution"))
+        lines.append(f"| profile: the rest of the op-kernel time | {rest} | | |")
+    accuracy = results.get("time_to_accuracy")
+    if accuracy:
+        run = accuracy["resnet50"]
+        first = f"; first at epoch {run['first_epoch_at_target']}" if run["first_epoch_at_target"] else ""
+        lines.append(f"| ResNet50 from scratch to {accuracy['target']:.0%} test accuracy (digits, 32x32) | "
+                     f"{run['wall_seconds'] / 60:.1f} min for {run['epochs']} epochs, final "
+                     f"{run['final_test_accuracy']:.1%}{first} | <= 5 min | "
+                     f"{_ratio(run['wall_seconds'] / 60, 5.0, higher_is_better=False)} |")
+        run = accuracy["residual_20"]
+        lines.append(f"| residual-20 from scratch to {accuracy['target']:.0%} test accuracy (digits, 8x8) | "
+                     f"{run['wall_seconds']:.0f} s for {run['epochs']} epochs, final {run['final_test_accuracy']:.1%} | | |")
+    if options:
+        lines += ["", "Training options, each against plain `model.fit` (ResNet50, 32x32 digits, images/s, median of "
+                  f"{options['settings']['rounds']} alternating rounds of {options['settings']['windows']} timed epochs; "
+                  f"ratios within {training_options.NOISE_BAND:.0%} of 1 count as no clear effect):", "",
+                  "| variant | images/s | against plain `model.fit` | verdict (against its reference) |", "|---|---|---|---|"]
+        for name, speed in options["images_per_second"].items():
+            ratio = options["speed_up"][name]
+            if speed is None:  # the worker's error: its last line is the exception's message
+                error = options["notes"].get(name, "").split(" | ")[-1].strip().replace("|", "/")
+                lines.append(f"| {name} | not measured: {error} | | |")
+                continue
+            lines.append(f"| {name} | {speed:.1f} | {ratio:.2f}x | {options['verdicts'].get(name, '')} |")
+    any_result = next((r for r in results.values() if "cpu_features" in r["machine"]), next(iter(results.values())))
+    machine, versions = any_result["machine"], any_result["versions"]
+    features = ", ".join(f for f, present in machine.get("cpu_features", {}).items() if present) or "unknown"
+    header = [
+        "<!-- Written by `make bench` (bench/run_all.py); do not edit by hand. -->",
+        f"Measured on {machine.get('cpu', machine.get('processor', 'unknown CPU'))}, {machine['cpus']} cores "
+        f"(CPU features: {features}); {machine['platform']}.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        "Dates: " + ", ".join(f"{name} {data.get('date', '?')}" for name, data in results.items()) + ".",
+        "",
+    ]
+    return "\n".join(header + lines) + "\n"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    parser.add_argument("--render-only", action="store_true", help="only rewrite bench/RESULTS.md from the results")
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(exist_ok=True)
+    for name in [] if args.render_only else args.only:
+        print(f"\n=== {name} ===", flush=True)
+        module = importlib.import_module(name)
+        result = module.main([])
+        result["date"] = datetime.date.today().isoformat()
+        result["command"] = f"python bench/run_all.py --only {name}"
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    stored = {name: json.loads((RESULTS / f"{name}.json").read_text())
+              for name in BENCHMARKS if (RESULTS / f"{name}.json").exists()}
+    SUMMARY.write_text(render(stored))
+    print("\n=== summary (bench/RESULTS.md) ===\n" + SUMMARY.read_text())
+
+
+if __name__ == "__main__":
+    main()
