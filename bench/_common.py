@@ -53,6 +53,19 @@ def run_worker(script: Path, arguments: list[str], environment: dict | None = No
     return json.loads(lines[-1])
 
 
+def best(values):
+    """The fastest sample: the estimator every benchmark here reports first.
+
+    On a shared machine, other work only ever takes time away, so slow samples say more about the
+    neighbours than about the code (the convention of Python's `timeit`, which reports the minimum
+    time). The repeated windows of `training_options.py` show it plainly: they fall into two groups,
+    a fast one and one capped near the same speed whatever the variant. Medians are stored and
+    printed next to the best samples.
+    """
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None

@@ -147,7 +147,9 @@ def _to_format(images: np.ndarray, size, channels: int, normalize: bool) -> np.n
     if tuple(images.shape[1:3]) != size:
         from keras import ops
 
-        images = ops.convert_to_numpy(ops.image.resize(images, size, interpolation="bilinear"))
+        # Our arrays are (n, h, w, c) whatever keras.config.image_data_format() says.
+        images = ops.convert_to_numpy(
+            ops.image.resize(images, size, interpolation="bilinear", data_format="channels_last"))
     images = np.clip(np.round(images), 0, 255)
     return (images / 255.0).astype(np.float32) if normalize else images.astype(np.uint8)
 

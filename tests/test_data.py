@@ -60,6 +60,19 @@ def test_digits_are_deterministic_and_respect_size_and_channels():
     assert any(np.array_equal(first_image, image) for image in scaled)
 
 
+
+def test_resizing_ignores_a_channels_first_keras_setting():
+    import keras
+
+    expected = load_dataset("digits", image_size=32)
+    keras.config.set_image_data_format("channels_first")
+    try:
+        data = load_dataset("digits", image_size=32)
+    finally:
+        keras.config.set_image_data_format("channels_last")
+    assert data.x_train.shape == (1437, 32, 32, 3)
+    np.testing.assert_array_equal(data.x_train, expected.x_train)
+
 # --- SIGNS ---------------------------------------------------------------------------------------
 
 def test_signs_from_a_local_folder(signs_dir):
