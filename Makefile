@@ -50,7 +50,7 @@ results: setup
 sweep: setup
 	$(BIN)/python -m resnet_lib.experiments depth-sweep
 
-# Every benchmark (about an hour on 2 cores): prints the figures and writes bench/results/ and bench/RESULTS.md.
+# Every benchmark (half an hour to an hour on 2 cores, depending on the CPU): prints the figures and writes bench/results/ and bench/RESULTS.md.
 bench: setup
 	$(BIN)/python bench/run_all.py
 

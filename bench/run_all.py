@@ -10,7 +10,7 @@ Runs, in this order, each printing its own table as it goes:
 
 Writes `bench/results/<benchmark>.json` (all numbers, with the machine and versions) and
 `bench/RESULTS.md` (the summary table the book's appendix shows), then prints that table.
-About an hour on a 2-core CPU (62 minutes on the book's test machine). `--only` runs a subset and keeps the others' stored results.
+Half an hour to an hour on a 2-core CPU (34 minutes with AVX-512, 62 without). `--only` runs a subset and keeps the others' stored results.
 
     python bench/run_all.py [--only throughput training_options efficiency profile_training time_to_accuracy]
 """

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best, machine, median, run_worker, versions  # noqa: E402
 
 #: "baseline" is plain `model.fit` on NumPy arrays with batch 32 and TensorFlow's and Keras' defaults
-#: (on a CPU without AVX-512, TensorFlow leaves its oneDNN kernels off; Keras leaves XLA off on CPUs;
+#: (TensorFlow switches its oneDNN kernels on by default only on CPUs with AVX-512; Keras leaves XLA off on CPUs;
 #: float32; channels-last). Two options are measured alone against it; the others on top of oneDNN,
 #: the option that matters most here. "combined" is what the book's training runs do: `resnet_lib.train`
 #: with its `FAST_OPTIONS`, the op determinism that its seeding switches on, and the recipes' batch 64.
