@@ -14,6 +14,8 @@ export TF_ENABLE_ONEDNN_OPTS ?= 1
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Where kernels started by the virtual environment read their settings (tools/ipython_kernel_config.py).
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
 .PHONY: book test student setup system-packages site-js test-extras bench results sweep clean
 
@@ -54,7 +56,7 @@ sweep: setup
 bench: setup
 	$(BIN)/python bench/run_all.py
 
-setup: system-packages $(STAMP)
+setup: system-packages $(STAMP) $(KERNEL_CONFIG)
 
 system-packages:
 	@tools/ensure_system_packages.sh graphviz
@@ -66,6 +68,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
+
+$(KERNEL_CONFIG): tools/ipython_kernel_config.py $(STAMP)
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 clean:
 	rm -rf _build
