@@ -31,15 +31,19 @@ def _stderr_of_cells(extra_arguments=()):
     return ["".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr") for cell in notebook.cells]
 
 
-def test_make_setup_installed_the_kernel_config():
+@pytest.fixture
+def installed():
+    """The config `make setup` installed into this Python's environment (skips where there is none)."""
     if not INSTALLED.exists():
         pytest.skip(f"{INSTALLED} is missing: this Python was not set up by `make setup` (run `make test`).")
-    assert INSTALLED.read_text() == SOURCE.read_text(), f"{INSTALLED} is stale: run `make setup`."
+    return INSTALLED
 
 
-def test_c_level_notices_stay_out_of_cells_but_python_stderr_does_not():
-    if not INSTALLED.exists():
-        pytest.skip(f"{INSTALLED} is missing: this Python was not set up by `make setup` (run `make test`).")
+def test_make_setup_installed_the_kernel_config(installed):
+    assert installed.read_text() == SOURCE.read_text(), f"{installed} is stale: run `make setup`."
+
+
+def test_c_level_notices_stay_out_of_cells_but_python_stderr_does_not(installed):
     c_level, python_level = _stderr_of_cells()
     assert c_level == ""
     assert python_level == "a Python warning\n"
