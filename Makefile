@@ -17,7 +17,7 @@ STAMP  := $(VENV)/.installed
 # Where kernels started by the virtual environment read their settings (tools/ipython_kernel_config.py).
 KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
-.PHONY: book test student setup system-packages site-js test-extras bench results sweep clean
+.PHONY: book test student setup venv-python system-packages site-js test-extras colab-env bench results sweep clean
 
 book: setup site-js
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -40,30 +40,60 @@ test-extras:
 	@tools/ensure_system_packages.sh --optional chromium
 	@tools/ensure_system_packages.sh --optional npm
 	@tools/site_js/install.sh || echo "WARNING: no website JavaScript (see above); the browser test will be skipped." >&2
+	@$(MAKE) --no-print-directory colab-env || echo "WARNING: no Colab-like environment (see above); the Colab simulation test will be skipped." >&2
 
-# The heavy, precomputed results the chapters load (about 40 minutes on a 2-core CPU).
+# A virtual environment that looks like Colab's runtime (tests/colab/preinstalled.txt: Python 3.12,
+# Colab's TensorFlow and Keras ...) plus, in its wheelhouse, what pip would fetch for resnet-lib
+# there; tests/test_colab.py installs the book's wheel on top of it as a chapter's Colab cell does.
+COLAB_VENV := .venv-colab
+COLAB_STAMP := $(COLAB_VENV)/.installed
+colab-env: $(COLAB_STAMP)
+
+$(COLAB_STAMP): tests/colab/preinstalled.txt pyproject.toml
+	@python=$$(tools/find_python.sh python3.12 2>/dev/null || { echo "NOTE: no python3.12 (Colab's version): the Colab simulation uses $(PYTHON)." >&2; tools/find_python.sh $(PYTHON); }) && \
+	  { [ -x $(COLAB_VENV)/bin/python ] || $$python -m venv $(COLAB_VENV); }
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -r tests/colab/preinstalled.txt
+	$(COLAB_VENV)/bin/python -m pip wheel --quiet --wheel-dir $(COLAB_VENV)/wheelhouse .
+	rm -f $(COLAB_VENV)/wheelhouse/resnet_lib-*.whl
+	@touch $@
+
+# The heavy, precomputed results the chapters load (about 40 minutes on a 2-core CPU). The runs write
+# under _build/results/; each finished file then replaces the one shipped in resnet_lib/results/.
+RUNS := _build/results
 results: setup
-	$(BIN)/python -m resnet_lib.experiments depth-sweep --fresh
-	$(BIN)/python -m resnet_lib.experiments plain-depths
-	$(BIN)/python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9
-	$(BIN)/python -m resnet_lib.experiments resnet50
+	$(BIN)/python -m resnet_lib.experiments depth-sweep --fresh --out $(RUNS)/depth_sweep.json
+	$(BIN)/python -m resnet_lib.experiments plain-depths --out $(RUNS)/plain_depths.json
+	$(BIN)/python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9 --out $(RUNS)/resnet50_digits.json
+	$(BIN)/python -m resnet_lib.experiments resnet50 --out $(RUNS)/resnet50_digits_keras_bn_momentum.json
+	$(BIN)/python tools/ship_results.py $(RUNS)/depth_sweep.json $(RUNS)/plain_depths.json \
+		$(RUNS)/resnet50_digits.json $(RUNS)/resnet50_digits_keras_bn_momentum.json
 
 # The depth explorer's sweep (chapter 7): 36 trainings, about 12 minutes on 2 cores; resumes if stopped.
 sweep: setup
-	$(BIN)/python -m resnet_lib.experiments depth-sweep
+	$(BIN)/python -m resnet_lib.experiments depth-sweep --out $(RUNS)/depth_sweep.json
+	$(BIN)/python tools/ship_results.py $(RUNS)/depth_sweep.json
 
 # Every benchmark (half an hour to an hour on 2 cores, depending on the CPU): prints the figures and writes bench/results/ and bench/RESULTS.md.
 bench: setup
 	$(BIN)/python bench/run_all.py
 
-setup: system-packages $(STAMP) $(KERNEL_CONFIG)
+setup: system-packages venv-python $(STAMP) $(KERNEL_CONFIG)
+
+# An existing .venv made with another Python than PYTHON asks would be used silently: refuse it.
+venv-python:
+	@[ ! -x $(BIN)/python ] || { want=$$(tools/find_python.sh $(PYTHON)) && \
+	  w=$$($$want -c 'import sys; print("%d.%d" % sys.version_info[:2])') && \
+	  h=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') && \
+	  { [ "$$w" = "$$h" ] || { echo "$(VENV) runs Python $$h, but PYTHON=$(PYTHON) is $$w: use another VENV=... (e.g. VENV=.venv-$$w) or remove $(VENV)." >&2; exit 1; }; }; }
 
 system-packages:
 	@tools/ensure_system_packages.sh graphviz
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0] + ": run make PYTHON=/path/to/python3.x")'
-	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@python=$$(tools/find_python.sh $(PYTHON)) && \
+	  $$python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0] + ": run make PYTHON=/path/to/python3.x")' && \
+	  { [ -x $(BIN)/python ] || $$python -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .

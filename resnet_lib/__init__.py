@@ -21,6 +21,7 @@ from resnet_lib.blocks import (  # noqa: E402
     plain_basic_block,
     plain_bottleneck_block,
 )
+from resnet_lib import results  # noqa: E402  (the precomputed results the chapters load)
 from resnet_lib.data import Dataset, DatasetUnavailableError, load_dataset  # noqa: E402
 from resnet_lib.layers import ParameterFreeShortcut  # noqa: E402
 from resnet_lib.models import RESNET50_STAGES, basic_resnet, build_network, resnet50, valid_depths  # noqa: E402
@@ -54,6 +55,7 @@ __all__ = [
     "plain_basic_block",
     "plain_bottleneck_block",
     "resnet50",
+    "results",
     "save_history",
     "set_seed",
     "train",

@@ -1,8 +1,8 @@
 """Book-wide settings: the fast mode that tests use to execute every chapter quickly.
 
 Set the environment variable `RESNET_BOOK_FAST=1` (the test suite does) and chapters shrink their
-live runs: fewer epochs, fewer images. Heavy results always come from committed files in
-`book/results/`, so fast mode never changes what a chapter concludes.
+live runs: fewer epochs, fewer images. Heavy results always come from the files shipped in
+`resnet_lib.results`, so fast mode never changes what a chapter concludes.
 """
 
 from __future__ import annotations

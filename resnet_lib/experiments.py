@@ -1,12 +1,14 @@
 """Heavy runs of the book, as commands that write small JSON results with their provenance.
 
-    python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9   # book/results/resnet50_digits.json
-    python -m resnet_lib.experiments resnet50    # Keras' momentum 0.99: ..._keras_bn_momentum.json
-    python -m resnet_lib.experiments plain-depths [--depths 8 20 56] [--epochs 8] [--out book/results/plain_depths.json]
-    python -m resnet_lib.experiments depth-sweep [--seeds 0 1 2] [--jobs 2] [--fresh]   # book/results/depth_sweep.json
+    python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9   # ./resnet50_digits.json
+    python -m resnet_lib.experiments resnet50    # Keras' momentum 0.99: ./resnet50_digits_keras_bn_momentum.json
+    python -m resnet_lib.experiments plain-depths [--depths 8 20 56] [--epochs 8] [--out plain_depths.json]
+    python -m resnet_lib.experiments depth-sweep [--seeds 0 1 2] [--jobs 2] [--fresh]   # ./depth_sweep.json
 
-Chapters load these files (train-or-load): readers see full-length results at once, and every
-chapter can re-run the same function itself. `make results` runs them all.
+Each writes into the current folder unless `--out` says otherwise, and never into the installed
+package: the results the chapters load (train-or-load) ship inside it (`resnet_lib.results`), so
+readers see full-length results at once, and every chapter can re-run the same function itself.
+`make results` runs them all and installs each file into the package once its run is complete.
 """
 
 from __future__ import annotations
@@ -19,7 +21,23 @@ from pathlib import Path
 
 import numpy as np
 
-BOOK_RESULTS = Path(__file__).resolve().parents[1] / "book" / "results"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def output_path(out) -> Path:
+    """`out` as the file an experiment writes; refuses any place inside the resnet_lib package.
+
+    Raises:
+        ValueError: `out` lies inside the package (where the shipped results live, or site-packages).
+    """
+    out = Path(out)
+    if out.resolve().is_relative_to(PACKAGE):
+        raise ValueError(
+            f"`--out` must not lie inside the resnet_lib package ({PACKAGE}), received {str(out)!r}: the results "
+            "shipped there are replaced only by `make results`, once a run is complete. Write elsewhere, e.g. "
+            f"--out {out.name} (the current folder)."
+        )
+    return out
 
 
 def resnet50_recipe(epochs: int = 20, batch_size: int = 64, learning_rate: float = 1e-3, image_size: int = 32,
@@ -229,6 +247,8 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
 
     seeds = [check_int("seeds", s, minimum=0) for s in seeds]
     jobs = check_int("jobs", jobs, minimum=0)
+    if out is not None:
+        out = output_path(out)
     result = {"recipe": recipe, "seeds": seeds, "kinds": list(SWEEP_KINDS), "runs": {k: {} for k in SWEEP_KINDS}}
     if out is not None and Path(out).exists() and not fresh:
         previous = load_history(out)
@@ -298,25 +318,29 @@ def main(argv=None) -> Path:
     resnet.add_argument("--batch-norm-momentum", type=float, default=None,
                         help="replace the batch-norm momentum (default: keep 0.99 of keras.applications)")
     resnet.add_argument("--out", type=Path, default=None,
-                        help="default: book/results/resnet50_digits.json with --batch-norm-momentum, "
-                             "book/results/resnet50_digits_keras_bn_momentum.json without")
+                        help="default: resnet50_digits.json with --batch-norm-momentum, "
+                             "resnet50_digits_keras_bn_momentum.json without (in the current folder)")
     depths = commands.add_parser("plain-depths", help="plain and residual networks of increasing depth (chapter 1)")
     depths.add_argument("--depths", type=int, nargs="+", default=[8, 20, 56])
     depths.add_argument("--epochs", type=int, default=8)
     depths.add_argument("--seed", type=int, default=0)
-    depths.add_argument("--out", type=Path, default=BOOK_RESULTS / "plain_depths.json")
+    depths.add_argument("--out", type=Path, default=Path("plain_depths.json"))
     sweep = commands.add_parser("depth-sweep", help="plain vs residual at depths 8-56, 3 seeds (chapter 7)")
     sweep.add_argument("--depths", type=int, nargs="+", default=list(SWEEP_DEPTHS))
     sweep.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     sweep.add_argument("--epochs", type=int, default=depth_sweep_recipe()["epochs"])
     sweep.add_argument("--jobs", type=int, default=2, help="worker processes (default 2); 0 = this process")
     sweep.add_argument("--fresh", action="store_true", help="start over instead of resuming from --out")
-    sweep.add_argument("--out", type=Path, default=BOOK_RESULTS / "depth_sweep.json")
+    sweep.add_argument("--out", type=Path, default=Path("depth_sweep.json"))
     args = parser.parse_args(argv)
 
     if args.experiment == "resnet50" and args.out is None:
         name = "resnet50_digits.json" if args.batch_norm_momentum is not None else "resnet50_digits_keras_bn_momentum.json"
-        args.out = BOOK_RESULTS / name
+        args.out = Path(name)
+    try:
+        args.out = output_path(args.out)
+    except ValueError as error:
+        parser.error(str(error))
     start = time.perf_counter()
     seeds = {"seed": getattr(args, "seed", None)}
     if args.experiment == "depth-sweep":

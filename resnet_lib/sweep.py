@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-SWEEP_FILE = Path(__file__).resolve().parents[1] / "book" / "results" / "depth_sweep.json"
+from resnet_lib import results
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 METRIC_LABELS = {"loss": "training loss", "accuracy": "training accuracy", "val_loss": "validation loss",
                  "val_accuracy": "validation accuracy"}
@@ -18,7 +18,7 @@ KINDS = ("plain", "residual")
 
 
 def load_sweep(path=None) -> dict:
-    """Reads a sweep file (default: the committed `book/results/depth_sweep.json`) and checks its layout.
+    """Reads a sweep file (default: the one shipped with the package, `resnet_lib.results`) and checks its layout.
 
     Raises:
         FileNotFoundError: no file at `path`; the message gives the command that makes one.
@@ -27,7 +27,7 @@ def load_sweep(path=None) -> dict:
     """
     from resnet_lib.training import load_history
 
-    path = Path(SWEEP_FILE if path is None else path)
+    path = results.path("depth_sweep") if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"No depth sweep at {str(path)!r}. Make one with `python -m resnet_lib.experiments depth-sweep "

@@ -55,6 +55,12 @@ class DepthExplorer:
     def __init__(self, sweep: dict, *, depth: int | None = None, dpi: int = 72, progress: bool = True):
         import ipywidgets as widgets
 
+        if not hasattr(widgets, "Stack"):
+            raise RuntimeError(
+                f"DepthExplorer needs ipywidgets 8 or newer (its Stack widget), but this kernel runs ipywidgets "
+                f"{widgets.__version__}. Run `pip install 'ipywidgets>=8'` (installing resnet-lib does it), then "
+                "restart the kernel (in Colab: Runtime > Restart session) and run the chapter again."
+            )
         self.sweep, self.dpi = sweep, dpi
         self.depths = sweeps.depths(sweep)
         if depth is None:

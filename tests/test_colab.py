@@ -1,18 +1,39 @@
-"""Does what Colab does: install resnet_lib from a built wheel into a fresh environment outside the
-repository, whose other packages are "preinstalled" (as Colab's are), and execute a chapter there."""
+"""A learner opens a chapter in Colab and runs it top to bottom: the Colab simulation.
+
+`make test` prepares `.venv-colab`, an environment that looks like Colab's runtime: Python 3.12
+where available, Colab's versions of TensorFlow, Keras and the rest (tests/colab/preinstalled.txt),
+and a wheelhouse with what pip would fetch for resnet-lib there. For each chapter, the test
+
+1. makes a fresh virtual environment that sees Colab's preinstalled packages (as a new Colab
+   runtime does) and a stand-in `google.colab`, which the kernel imports at start-up as Colab's do;
+2. runs the chapter's own, unmodified install cell, except that the git URL of the release becomes
+   the wheel built from this checkout (pip resolves everything else as on Colab, from the
+   wheelhouse instead of the network);
+3. executes the chapter top to bottom in fast mode, and records what pip changed.
+
+The record of the last run is written to `_build/colab/report.json`.
+"""
+
+from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
-import sysconfig
+import tempfile
+import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = ROOT / "book" / "02_skip_connections.ipynb"
+COLAB_VENV = ROOT / ".venv-colab"
+STUB = Path(__file__).resolve().parent / "colab" / "stub"
+CHAPTERS = ["02_skip_connections", "03_identity_block", "05_resnet50", "07_depth_explorer"]
+REPORT = ROOT / "_build" / "colab" / "report.json"
+RELEASE = re.compile(r'"(git\+https://[^"@]+@v[\w.]+)"')
 
 
 def run(command, **kwargs):
@@ -21,52 +42,145 @@ def run(command, **kwargs):
     return result.stdout
 
 
-def test_chapter_runs_from_the_installed_wheel_in_a_fresh_environment(tmp_path):
-    # 1. Build the wheel, as pip does when Colab installs from the git URL.
-    wheels = tmp_path / "wheels"
+@pytest.fixture(scope="module")
+def colab():
+    if not (COLAB_VENV / ".installed").exists():
+        pytest.skip("No Colab-like environment (.venv-colab): run `make colab-env` (make test does; it needs "
+                    "Python 3.12 and the packages of tests/colab/preinstalled.txt from PyPI).")
+    work = Path(tempfile.mkdtemp(prefix="colab-"))
+    wheels = work / "wheels"
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)])
     (wheel,) = wheels.glob("resnet_lib-*.whl")
+    python = COLAB_VENV / "bin" / "python"
+    base_site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
+    report = {"python": run([str(python), "--version"]).strip(), "wheel": wheel.name, "chapters": {}}
+    yield {"work": work, "wheel": wheel, "python": python, "base_site": base_site, "report": report}
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=REPORT.parent, suffix=".tmp")
+    with os.fdopen(handle, "w") as file:
+        json.dump(report, file, indent=1)
+    os.replace(temporary, REPORT)
 
-    # 2. A fresh virtual environment outside the repository. Colab comes with TensorFlow, Keras,
-    #    Jupyter and friends preinstalled: make this environment see the book's stack (but not its
-    #    editable resnet_lib, whose .pth hook only runs in its own environment).
-    venv = tmp_path / "colab-venv"
-    run([sys.executable, "-m", "venv", str(venv)])
+
+def colab_runtime(colab, name: str) -> dict:
+    """A fresh runtime: a venv that sees Colab's packages, a kernel that imports google.colab."""
+    root = colab["work"] / name
+    venv = root / "venv"
+    run([str(colab["python"]), "-m", "venv", str(venv)])
     python = venv / "bin" / "python"
-    site_packages = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
-    Path(site_packages, "preinstalled_stack.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    probe = "import importlib.util; print(importlib.util.find_spec('resnet_lib'))"
-    assert run([str(python), "-c", probe], cwd=tmp_path).strip() == "None", "resnet_lib visible before install"
+    site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
+    # After the venv's own site-packages (where pip installs), as Colab's preinstalled packages are.
+    Path(site, "colab_preinstalled.pth").write_text(f"{colab['base_site']}\n{STUB}\n")
+    startup = root / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-google-colab.py").write_text("import google.colab  # as Colab's kernels do at start-up\n")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONPATH", "VIRTUAL_ENV") and not key.startswith("PIP_")}
+    env |= {
+        "PATH": f"{venv / 'bin'}:{env['PATH']}", "JUPYTER_PATH": str(venv / "share" / "jupyter"),
+        "IPYTHONDIR": str(root / "ipython"), "RESNET_BOOK_FAST": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+        # pip resolves as on Colab, from what it would download there (the wheelhouse), not the network.
+        "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(COLAB_VENV / "wheelhouse"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    run([str(python), "-m", "ipykernel", "install", "--prefix", str(venv), "--name", "colab"], env=env)
+    return {"root": root, "venv": venv, "python": python, "env": env}
 
-    # 3. The install cell's job: install the package (from the wheel: no network here).
-    run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)])
-    location = run([str(python), "-c", "import resnet_lib; print(resnet_lib.__file__)"], cwd=tmp_path).strip()
-    assert Path(location).is_relative_to(venv), location
 
-    # 4. The chapter alone in a working folder, with the results files its install cell downloads.
-    work = tmp_path / "content"
-    (work / "results").mkdir(parents=True)
-    shutil.copy(CHAPTER, work)
-    notebook = nbformat.read(CHAPTER, as_version=4)
-    install_cell = next(c for c in notebook.cells if "colab-install" in c.metadata.get("tags", []))
-    for name in json.loads(install_cell.source.split("for name in ")[1].split(":")[0].replace("'", '"')):
-        shutil.copy(ROOT / "book" / "results" / name, work / "results" / name)
+def installed(runtime) -> dict[str, str]:
+    listing = run([str(runtime["python"]), "-m", "pip", "list", "--format=json"], env=runtime["env"])
+    return {package["name"].lower(): package["version"] for package in json.loads(listing)}
 
-    # 5. Execute it top to bottom with the fresh environment's kernel.
+
+def execute(runtime, notebook, timeout=900):
+    """Executes `notebook` in the runtime's kernel (working folder: the runtime's content/)."""
+    content = runtime["root"] / "content"
+    content.mkdir(exist_ok=True)
+    path = content / "chapter.ipynb"
+    nbformat.write(notebook, path)
     script = (
-        "import nbformat, sys\n"
+        "import sys, nbformat\n"
         "from nbclient import NotebookClient\n"
-        f"notebook = nbformat.read({str(work / CHAPTER.name)!r}, as_version=4)\n"
-        "notebook.cells.append(nbformat.v4.new_code_cell('import resnet_lib; print(resnet_lib.__file__)'))\n"
-        f"NotebookClient(notebook, timeout=600, kernel_name='python3', resources={{'metadata': {{'path': {str(work)!r}}}}}).execute()\n"
-        "outputs = [o for c in notebook.cells if c.cell_type == 'code' for o in c.outputs]\n"
-        "assert not [o for o in outputs if o.output_type == 'error']\n"
-        "print(len(outputs), 'outputs')\n"
-        "print(notebook.cells[-1].outputs[0].text.strip())\n"
+        "from nbclient.exceptions import CellExecutionError\n"
+        f"notebook = nbformat.read({str(path)!r}, as_version=4)\n"
+        f"client = NotebookClient(notebook, timeout={timeout}, kernel_name='colab', "
+        f"resources={{'metadata': {{'path': {str(content)!r}}}}})\n"
+        "try:\n"
+        "    client.execute()\n"
+        "finally:\n"
+        f"    nbformat.write(notebook, {str(path)!r})\n"
     )
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env |= {"PATH": f"{venv / 'bin'}:{env['PATH']}", "RESNET_BOOK_FAST": "1", "JUPYTER_PATH": str(venv / "share" / "jupyter")}
-    run([str(python), "-m", "ipykernel", "install", "--prefix", str(venv), "--name", "python3"], cwd=tmp_path, env=env)
-    count, kernel_location = run([str(python), "-c", script], cwd=tmp_path, env=env).strip().splitlines()[-2:]
-    assert int(count.split()[0]) > 5
-    assert Path(kernel_location).is_relative_to(venv), f"the kernel imported resnet_lib from {kernel_location}"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=runtime["env"])
+    return result, nbformat.read(path, as_version=4)
+
+
+def with_local_wheel(notebook, wheel: Path):
+    """The chapter with one change: its install cell's git URL becomes the wheel built here."""
+    cell = next(c for c in notebook.cells if "colab-install" in c.metadata.get("tags", []))
+    (release,) = RELEASE.findall(cell.source)
+    cell.source = cell.source.replace(release, wheel.as_uri())
+    return notebook
+
+
+def errors(notebook):
+    return [output for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if output.output_type == "error"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_runs_in_colab_after_its_own_install_cell(colab, chapter):
+    runtime = colab_runtime(colab, chapter)
+    before = installed(runtime)
+    assert "resnet-lib" not in before
+    notebook = with_local_wheel(nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4), colab["wheel"])
+    probe = ("import sys, keras, resnet_lib, tensorflow\n"
+             "print(resnet_lib.__file__, keras.__version__, tensorflow.__version__, 'google.colab' in sys.modules)")
+    notebook.cells.append(nbformat.v4.new_code_cell(probe))
+    start = time.perf_counter()
+    result, executed = execute(runtime, notebook)
+    seconds = time.perf_counter() - start
+    after = installed(runtime)
+    changes = {name: [before.get(name), version] for name, version in after.items() if before.get(name) != version}
+    colab["report"]["chapters"][chapter] = {
+        "executed": result.returncode == 0 and not errors(executed), "seconds": round(seconds, 1),
+        "code_cells": sum(c.cell_type == "code" for c in executed.cells), "pip_changes": changes,
+    }
+    assert result.returncode == 0 and not errors(executed), \
+        f"{chapter} failed in the Colab-like runtime:\n{result.stderr[-4000:]}"
+    location, keras_version, tensorflow_version, on_colab = executed.cells[-1].outputs[0].text.split()
+    colab["report"]["chapters"][chapter] |= {"keras": keras_version, "tensorflow": tensorflow_version}
+    assert Path(location).is_relative_to(runtime["venv"]), f"resnet_lib came from {location}, not the install cell"
+    assert on_colab == "True"
+    assert tensorflow_version == before["tensorflow"], "the install cell must not replace Colab's TensorFlow"
+    assert changes["resnet-lib"] == [None, colab["wheel"].name.split("-")[1]]
+
+
+def test_a_failed_install_stops_the_chapter_with_one_clear_sentence(colab):
+    runtime = colab_runtime(colab, "failed-install")
+    notebook = nbformat.read(ROOT / "book" / "03_identity_block.ipynb", as_version=4)
+    missing = colab["work"] / "no-such-release" / "resnet_lib-0.0.0-py3-none-any.whl"
+    notebook = with_local_wheel(notebook, missing)
+    result, executed = execute(runtime, notebook)
+    assert result.returncode != 0
+    (error,) = errors(executed)
+    assert error.ename == "RuntimeError"
+    assert "pip could not install resnet-lib from" in error.evalue and "run this cell again" in error.evalue
+    index = next(i for i, c in enumerate(executed.cells) if "colab-install" in c.metadata.get("tags", []))
+    assert not any(c.get("outputs") for c in executed.cells[index + 1:] if c.cell_type == "code"), \
+        "cells after the failed install ran"
+
+
+def test_the_checks_pass_on_colabs_own_keras(colab):
+    """resnet_lib.checks on the Keras that Colab ships (before any upgrade), not only the pinned one."""
+    python = colab["python"]
+    version = run([str(python), "-c", "import keras; print(keras.__version__)"]).strip()
+    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV",)}
+    env |= {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1"}
+    # Only tests/conftest.py (the Keras session fixture), not the book's nbval set-up above it.
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(ROOT),
+         "--confcutdir", str(ROOT / "tests"), str(ROOT / "tests" / "test_checks.py")],
+        capture_output=True, text=True, env=env, cwd=colab["work"],
+    )
+    colab["report"]["checks_on_colab_keras"] = {"keras": version, "summary": result.stdout.strip().splitlines()[-1:]}
+    assert result.returncode == 0, f"the checks fail on Keras {version}:\n{result.stdout[-5000:]}\n{result.stderr[-2000:]}"

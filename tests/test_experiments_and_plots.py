@@ -1,6 +1,7 @@
 """Experiment commands, provenance, fast mode and figures."""
 
 import json
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -27,6 +28,29 @@ def test_plain_depths_command_writes_results_with_provenance(tmp_path):
     assert record["seed"] == 0 and record["wall_seconds"] > 0
     assert {"keras", "tensorflow", "numpy", "python", "resnet_lib"} <= set(record["versions"])
     assert record["hardware"]["cpus"] >= 1 and record["hardware"]["processor"]
+
+
+def test_experiments_write_to_the_current_folder_and_never_into_the_package(tmp_path, monkeypatch, capsys):
+    import resnet_lib
+    from resnet_lib import results
+
+    package = Path(resnet_lib.__file__).parent
+    shipped = {name: results.path(name).read_bytes() for name in results.names()}
+    for command in (["depth-sweep", "--out", str(package / "results" / "depth_sweep.json")],
+                    ["plain-depths", "--out", str(package / "x.json")],
+                    ["resnet50", "--out", str(package / "results" / ".." / "y.json")]):
+        with pytest.raises(SystemExit) as refused:
+            experiments.main(command)
+        assert refused.value.code == 2
+        assert "must not lie inside the resnet_lib package" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="inside the resnet_lib package"):
+        experiments.run_depth_sweep(experiments.depth_sweep_recipe(depths=[8]), [0], out=package / "s.json")
+    assert {name: results.path(name).read_bytes() for name in results.names()} == shipped
+    assert not (package / "x.json").exists() and not (package / "y.json").exists()
+
+    monkeypatch.chdir(tmp_path)
+    experiments.main(["plain-depths", "--depths", "8", "--epochs", "1"])
+    assert load_history(tmp_path / "plain_depths.json")["provenance"]["command"].endswith("plain-depths --depths 8 --epochs 1")
 
 
 def test_resnet50_run_records_predictions_for_every_test_image():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = sorted(p.name for p in (ROOT / "resnet_lib").glob("*.py"))
+PACKAGE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "resnet_lib").rglob("*")
+                       if p.suffix in (".py", ".json") and "__pycache__" not in p.parts)
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
 
@@ -25,7 +26,8 @@ def test_wheel_contains_every_module(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
-    assert sorted(Path(n).name for n in names if n.startswith("resnet_lib/")) == MODULES
+    assert sorted(n for n in names if n.startswith("resnet_lib/")) == PACKAGE_FILES
+    assert "resnet_lib/results/depth_sweep.json" in PACKAGE_FILES
     assert "Requires-Dist: keras>=3.14.0" in metadata
 
 
@@ -36,8 +38,10 @@ def test_installs_from_a_git_url_and_builds_resnet50(tmp_path):
         pytest.skip("the repository has no commit yet")
     target = tmp_path / "site"
     run([*PIP, "install", "--no-deps", "--no-build-isolation", "--target", str(target), f"git+file://{ROOT}"])
-    probe = "import resnet_lib; print(resnet_lib.__file__); print(resnet_lib.resnet50().count_params())"
+    probe = ("import resnet_lib, resnet_lib.sweep as s; print(resnet_lib.__file__); "
+             "print(s.depths(s.load_sweep()) == [8, 14, 20, 32, 44, 56]); print(resnet_lib.resnet50().count_params())")
     env = {**os.environ, "PYTHONPATH": str(target), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    location, parameters = run([sys.executable, "-c", probe], cwd=tmp_path, env=env).split()[-2:]
+    location, sweep_loaded, parameters = run([sys.executable, "-c", probe], cwd=tmp_path, env=env).split()[-3:]
     assert Path(location).is_relative_to(target)
+    assert sweep_loaded == "True"  # the shipped results come with the package
     assert parameters == "23600006"

@@ -45,7 +45,7 @@ def test_make_student_runs_and_lists_exercises(tmp_path):
                             capture_output=True, text=True, check=True)
     assert "4 exercises in 8 student notebooks" in result.stdout
     assert (tmp_path / "s" / "README.md").is_file()
-    assert (tmp_path / "s" / "results" / "depth_sweep.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if not p.name.endswith(".ipynb")) == ["README.md"]
 
 
 def test_every_exercise_is_found(student):

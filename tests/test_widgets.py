@@ -110,3 +110,12 @@ def test_figures_become_small_pngs():
     png = figure_to_png(figure, dpi=50)
     assert png.startswith(PNG) and len(png) < 20_000
     assert not plt.fignum_exists(figure.number)  # closed, so notebooks don't draw it twice
+
+
+def test_an_old_ipywidgets_gets_a_message_that_says_what_to_do(monkeypatch):
+    """Colab ships ipywidgets 7, which has no Stack: installing resnet-lib upgrades it, and a kernel
+    that still runs the old one is told to restart instead of failing with an AttributeError."""
+    monkeypatch.delattr(widgets, "Stack")
+    monkeypatch.setattr(widgets, "__version__", "7.7.1")
+    with pytest.raises(RuntimeError, match=r"ipywidgets 8 or newer .* runs ipywidgets 7\.7\.1.*restart the kernel"):
+        DepthExplorer(sweep.load_sweep(), progress=False)

@@ -12,7 +12,7 @@ gives one hint per region (`exercise.hints`). Each region becomes
 at the region's indentation. Everything else is unchanged: the Colab install cell, the text, the
 check cells, the nbgrader metadata (so the files can also go through nbgrader). The solution
 cells lose their `hide-input` tag, which only folds the solution on the website. The folder also
-gets the results files the chapters load and a README for learners.
+gets a README for learners (the precomputed results the chapters load ship inside resnet_lib).
 
 The build refuses sources it cannot handle safely: unbalanced markers, a region in a cell not
 marked as a solution, a missing hint, or a stub that is not valid Python.
@@ -43,8 +43,8 @@ code, run the cell, then run the check cell after it. A check prints "Well done"
 is right; otherwise it stops with a message saying what is wrong and where.
 
 Run the notebooks in order from the top: locally after `pip install resnet-lib` (see the book's
-README), or in Colab, where the first cell installs the book's library. Chapters 6 and 7 load
-the files in `results/`; keep that folder next to the notebooks.
+README), or in Colab, where the first cell installs the book's library. The precomputed results
+that some chapters load come with the library: no other files are needed.
 """
 
 
@@ -153,7 +153,7 @@ def chapters(book: Path = BOOK) -> list[Path]:
 
 
 def build(out: Path, book: Path = BOOK) -> list[Exercise]:
-    """Writes the student notebooks, the results they load and a README into `out` (replaced)."""
+    """Writes the student notebooks and a README into `out` (replaced)."""
     if out.resolve() in (ROOT.resolve(), book.resolve()) or book.resolve().is_relative_to(out.resolve()):
         raise StudentBuildError(f"refusing to replace {out}: choose an output folder outside the sources.")
     if out.exists():
@@ -164,8 +164,6 @@ def build(out: Path, book: Path = BOOK) -> list[Exercise]:
         notebook, found = student_notebook(json.loads(path.read_text()), path.name)
         (out / path.name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
         exercises += found
-    if (book / "results").is_dir():
-        shutil.copytree(book / "results", out / "results")
     (out / "README.md").write_text(README)
     return exercises
 
