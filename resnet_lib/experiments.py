@@ -37,7 +37,24 @@ def output_path(out) -> Path:
             "shipped there are replaced only by `make results`, once a run is complete. Write elsewhere, e.g. "
             f"--out {out.name} (the current folder)."
         )
+    if _tracked_by_git(out):
+        raise ValueError(
+            f"`--out` {str(out)!r} is a file committed to git; a run never writes over a committed file. Write "
+            f"elsewhere (e.g. --out {out.stem}.new{out.suffix}) and replace it yourself once the run is complete."
+        )
     return out
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """True if `path` is an existing file that git tracks (False where git or a repository is absent)."""
+    import shutil
+    import subprocess
+
+    if not path.is_file() or shutil.which("git") is None:
+        return False
+    result = subprocess.run(["git", "ls-files", "--error-unmatch", "--", path.resolve().name],
+                            cwd=path.resolve().parent, capture_output=True)
+    return result.returncode == 0
 
 
 def resnet50_recipe(epochs: int = 20, batch_size: int = 64, learning_rate: float = 1e-3, image_size: int = 32,

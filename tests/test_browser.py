@@ -168,3 +168,21 @@ def test_exercise_solutions_are_folded_on_the_website(browser, site):
     assert page.page.get_by_text("### BEGIN SOLUTION").first.is_visible(), "one click shows the solution"
     assert "Well done: my_identity_block matches resnet_lib.identity_block" in page.page.locator("main").inner_text()
     assert page.console_errors() == [], f"the page logged errors: {page.console_errors()}"
+
+
+def test_colab_links_and_footer_name_the_release_the_install_cells_install(browser, site):
+    """The Open-in-Colab link of every chapter opens the notebook at the tag v<version>, the same tag
+    that the chapter's install cell installs, and the footer names that release."""
+    import re
+
+    import resnet_lib
+
+    tag = f"v{resnet_lib.__version__}"
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        page = Page(browser, f"{site['url']}/book/{path.stem}.html")
+        links = page.page.eval_on_selector_all("a[href*='colab.research.google.com']", "els => els.map(e => e.href)")
+        assert links, f"{path.name}: no Open-in-Colab link"
+        for link in links:
+            assert re.search(rf"/github/[^/]+/[^/]+/blob/{re.escape(tag)}/book/{path.name}$", link), link
+        assert f"Release {tag}" in page.page.locator(".extra_footer").inner_text()
+        page.page.close()

@@ -48,6 +48,13 @@ def test_experiments_write_to_the_current_folder_and_never_into_the_package(tmp_
     assert {name: results.path(name).read_bytes() for name in results.names()} == shipped
     assert not (package / "x.json").exists() and not (package / "y.json").exists()
 
+    committed = Path(experiments.__file__).resolve().parents[1] / "README.md"  # a committed file outside the package
+    if experiments._tracked_by_git(committed):
+        before = committed.read_bytes()
+        with pytest.raises(SystemExit):
+            experiments.main(["plain-depths", "--out", str(committed)])
+        assert "committed to git" in capsys.readouterr().err and committed.read_bytes() == before
+
     monkeypatch.chdir(tmp_path)
     experiments.main(["plain-depths", "--depths", "8", "--epochs", "1"])
     assert load_history(tmp_path / "plain_depths.json")["provenance"]["command"].endswith("plain-depths --depths 8 --epochs 1")
