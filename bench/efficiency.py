@@ -141,7 +141,9 @@ def main(argv=None) -> dict:
         print(f"  {name:20} {result['images_per_second']:7.1f} images/s x {result['flops_per_image'] / 1e9:.3f} "
               f"GFLOP/image = {achieved:6.1f} GFLOP/s = {achieved / best_rate:.0%} of peak (goal >= 50%)")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        from resnet_lib.files import write_atomically  # here: the workers above ran without resnet_lib imported
+
+        write_atomically(args.json, json.dumps(results, indent=1) + "\n")
     return results
 
 

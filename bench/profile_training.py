@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import resnet_lib  # noqa: E402,F401  (first: switches TensorFlow's oneDNN kernels on)
 from _common import machine, versions  # noqa: E402
+from resnet_lib.files import write_atomically  # noqa: E402
 
 GROUPS = (
     ("convolution, forward", re.compile(r"Conv2D$|FusedConv2D", re.I)),
@@ -117,7 +118,7 @@ def main(argv=None) -> dict:
         print(f"convolution kernels: {conv_flops / 1e9:.1f} GFLOP in {convolution_seconds:.2f} s = "
               f"{results['convolution_gflops']:.1f} GFLOP/s")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        write_atomically(args.json, json.dumps(results, indent=1) + "\n")
     return results
 
 

@@ -28,6 +28,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import resnet_lib  # noqa: E402,F401  (before TensorFlow: the in-process benchmarks run with oneDNN on)
 import training_options  # noqa: E402  (imports no TensorFlow)
+from resnet_lib.files import write_atomically  # noqa: E402
 RESULTS = BENCH / "results"
 SUMMARY = BENCH / "RESULTS.md"
 BENCHMARKS = ("throughput", "training_options", "efficiency", "profile_training", "time_to_accuracy")
@@ -128,10 +129,10 @@ def main(argv=None) -> None:
         result = module.main([])
         result["date"] = datetime.date.today().isoformat()
         result["command"] = f"python bench/run_all.py --only {name}"
-        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+        write_atomically(RESULTS / f"{name}.json", json.dumps(result, indent=1) + "\n")
     stored = {name: json.loads((RESULTS / f"{name}.json").read_text())
               for name in BENCHMARKS if (RESULTS / f"{name}.json").exists()}
-    SUMMARY.write_text(render(stored))
+    write_atomically(SUMMARY, render(stored))
     print("\n=== summary (bench/RESULTS.md) ===\n" + SUMMARY.read_text())
 
 

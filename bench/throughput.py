@@ -25,6 +25,7 @@ import resnet_lib  # noqa: E402  (first: it switches TensorFlow's oneDNN kernels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best, machine, median, versions  # noqa: E402
+from resnet_lib.files import write_atomically  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -103,8 +104,7 @@ def main(argv=None) -> dict:
     print(f"{'ratio ours / reference':32}{results['ratio']['train']:8.3f} /{results['median_ratio']['train']:6.3f}"
           f"{results['ratio']['inference']:10.3f} /{results['median_ratio']['inference']:6.3f}   (goal >= 0.95)")
     if args.json:
-        with open(args.json, "w") as file:
-            json.dump(results, file, indent=1)
+        write_atomically(args.json, json.dumps(results, indent=1))
     return results
 
 

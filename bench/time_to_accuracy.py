@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import resnet_lib  # noqa: E402,F401  (first: switches TensorFlow's oneDNN kernels on)
 from _common import machine, versions  # noqa: E402
+from resnet_lib.files import write_atomically  # noqa: E402
 
 
 def summarise(history: dict, wall_seconds: float, target: float) -> dict:
@@ -81,7 +82,7 @@ def main(argv=None) -> dict:
         print(f"  {name:18} {run['epochs']:3d} epochs in {run['wall_seconds']:6.1f} s, final test accuracy "
               f"{run['final_test_accuracy']:.1%}; {reached}")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        write_atomically(args.json, json.dumps(results, indent=1) + "\n")
     return results
 
 

@@ -177,7 +177,9 @@ def main(argv=None) -> dict:
         shown = f"{speed:8.1f} {ratio:6.2f}x" if speed else f"{'failed':>8}"
         print(f"  {name:34}{shown}  {results['verdicts'].get(name, ''):34} {notes.get(name, '')}")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        from resnet_lib.files import write_atomically  # here: this module imports no TensorFlow (run_all.py)
+
+        write_atomically(args.json, json.dumps(results, indent=1) + "\n")
     return results
 
 

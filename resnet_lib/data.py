@@ -36,6 +36,11 @@ SIGNS_KEYS = {"train_signs.h5": ("train_set_x", "train_set_y"), "test_signs.h5":
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DIGITS_TEST_SIZE = 360
 DIGITS_SPLIT_SEED = 0
+#: Train + test images of the data sets whose size is fixed (SIGNS is counted once its files are read).
+IMAGE_COUNTS = {"digits": 1797, "cifar10": 60000}
+#: The float32 arrays may take at most this share of the machine's memory: converting and resizing
+#: holds about 3.25 arrays of their size at its peak (measured on digits at 256 and 384 pixels).
+MEMORY_SHARE = 0.25
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -82,7 +87,16 @@ def load_dataset(
     Args:
         name: `"digits"` (offline default), `"signs"` or `"cifar10"`.
         image_size: output height and width, an int or (height, width); by default 32 for digits
-            and CIFAR-10 and 64 for SIGNS. Images are resized bilinearly when it differs.
+            and CIFAR-10 and 64 for SIGNS. Images are resized bilinearly when it differs. The size is
+            bounded by memory: the images as float32 (n_images x height x width x channels x 4
+            bytes) may take at most a quarter (`MEMORY_SHARE`) of the machine's physical memory (or
+            of its container's limit),
+            because resizing briefly holds about three more arrays of that size; above that the
+            call would run out of memory, so it stops first, saying how much it would need and the
+            largest size that fits (on a 16 GiB machine, with 3 channels: 446 pixels for digits, 77
+            for CIFAR-10). It is a share of all the memory, not of what is free now, so the same call
+            gives the same answer on the same machine. (Where Python cannot tell the memory size,
+            on Windows without psutil, there is no bound.)
         channels: 1 (grey) or 3 (RGB; grey images are repeated across channels).
         normalize: scale pixels to float32 in [0, 1]; otherwise uint8 in [0, 255].
         data_dir: SIGNS only: folder holding `train_signs.h5` and `test_signs.h5`.
@@ -96,8 +110,10 @@ def load_dataset(
         A `Dataset` (x_train, y_train, x_test, y_test, class_names).
 
     Raises:
-        ValueError: unknown `name`, bad `image_size`/`channels`, a corrupt file, a wrong h5 layout,
-            or a checksum mismatch.
+        ValueError: unknown `name`, bad `image_size`/`channels`, images too large for the memory
+            (checked before loading where the number of images is known, always before resizing),
+            a corrupt file, a wrong h5 layout, non-numeric or empty arrays in it, or a checksum
+            mismatch.
         FileNotFoundError: a SIGNS file missing from `data_dir`.
         DatasetUnavailableError: the data needs a download that failed (e.g. no network).
     """
@@ -113,11 +129,14 @@ def load_dataset(
         for argument, value in (("data_dir", data_dir), ("url", url), ("sha256", sha256), ("cache_dir", cache_dir)):
             if value is not None:
                 raise ValueError(f"`{argument}` only applies to name='signs', but name={name!r}.")
+    if name in IMAGE_COUNTS:  # before downloading or loading anything
+        _check_memory(name, IMAGE_COUNTS[name], size, channels)
 
     if name == "digits":
         x_train, y_train, x_test, y_test, class_names = _load_digits()
     elif name == "signs":
         x_train, y_train, x_test, y_test, class_names = _load_signs(data_dir, url, sha256, cache_dir, timeout)
+        _check_memory(name, len(x_train) + len(x_test), size, channels)  # counted now, before resizing
     else:
         x_train, y_train, x_test, y_test, class_names = _load_cifar10(timeout)
 
@@ -135,6 +154,42 @@ def _check_image_size(image_size) -> tuple[int, int]:
     ):
         raise ValueError(f"`image_size` must be a positive int or (height, width), received {image_size!r}.")
     return int(image_size[0]), int(image_size[1])
+
+
+def _physical_memory() -> int | None:
+    """Bytes of memory of this machine, or of its container where a (cgroup v2) limit is lower; None
+    where neither os.sysconf nor psutil tells."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not POSIX (Windows)
+        try:
+            import psutil
+        except ImportError:
+            return None
+        memory = int(psutil.virtual_memory().total)
+    with contextlib.suppress(OSError):
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()  # "max" when unlimited
+        if limit.isdigit():
+            memory = min(memory, int(limit))
+    return memory
+
+
+def _check_memory(name: str, n_images: int, size, channels: int) -> None:
+    """Refuses an `image_size` whose float32 arrays would not fit in MEMORY_SHARE of the memory."""
+    memory = _physical_memory()
+    if memory is None:
+        return  # no way to know; documented in load_dataset
+    needed, limit = n_images * size[0] * size[1] * channels * 4, MEMORY_SHARE * memory
+    if needed <= limit:
+        return
+    largest = int((limit / (n_images * channels * 4)) ** 0.5)
+    gib = 2**30
+    raise ValueError(
+        f"`image_size` {size[0]}x{size[1]} is too large for the {n_images} images of {name!r}: as float32 they "
+        f"would need {needed / gib:.1f} GiB ({n_images} x {size[0]} x {size[1]} x {channels} channels x 4 bytes), "
+        f"more than the limit of {limit / gib:.1f} GiB, a quarter of this machine's {memory / gib:.1f} GiB of memory "
+        f"(resizing briefly holds about three more copies). Choose image_size={largest} or less."
+    )
 
 
 def _to_format(images: np.ndarray, size, channels: int, normalize: bool) -> np.ndarray:
@@ -262,12 +317,20 @@ def _read_signs_file(path: Path, keys):
         raise ValueError(f"{str(path)!r} is not a readable HDF5 file ({error}); it may be corrupt or truncated.") from error
 
     labels = labels.reshape(-1)
+    if images.dtype.kind not in "biuf" or labels.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{str(path)!r}: `{x_key}` and `{y_key}` must hold numbers, found dtypes {images.dtype} and {labels.dtype}."
+        )
     if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) != len(labels):
         raise ValueError(
             f"{str(path)!r}: `{x_key}` must be (n, height, width, 3) images with one `{y_key}` label each; found "
             f"shapes {images.shape} and {labels.shape}."
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= len(classes)):
+    if len(images) == 0:
+        raise ValueError(f"{str(path)!r}: `{x_key}` holds no images (shape {images.shape}).")
+    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):  # NaN fails this too
+        raise ValueError(f"{str(path)!r}: `{y_key}` must hold integer class labels, found {labels[labels != np.round(labels)][0].item()!r}.")
+    if labels.min() < 0 or labels.max() >= len(classes):
         raise ValueError(f"{str(path)!r}: labels must lie in 0..{len(classes) - 1} (list_classes), found {labels.min()}..{labels.max()}.")
     return images, labels, [c.decode() if isinstance(c, bytes) else str(c) for c in classes.tolist()]
 

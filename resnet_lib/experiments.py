@@ -5,6 +5,11 @@
     python -m resnet_lib.experiments plain-depths [--depths 8 20 56] [--epochs 8] [--out plain_depths.json]
     python -m resnet_lib.experiments depth-sweep [--seeds 0 1 2] [--jobs 2] [--fresh]   # ./depth_sweep.json
 
+The sweep saves after every run to `<out stem>.partial.json` beside `--out` and resumes from it; it
+writes `--out` only once every run is done. Every finished file ends with `"complete": true` (added
+last, with the provenance), which the loaders require. Ctrl-C stops a command with exit status 130
+and one line saying what was kept and how to resume.
+
 Each writes into the current folder unless `--out` says otherwise, and never into the installed
 package: the results the chapters load (train-or-load) ship inside it (`resnet_lib.results`), so
 readers see full-length results at once, and every chapter can re-run the same function itself.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -223,7 +229,117 @@ def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=
     return history
 
 
-def _sweep_worker_init(threads: int) -> None:
+def depth_sweep_arguments(recipe: dict, seeds=None, *, fresh: bool = False) -> list[str]:
+    """The `depth-sweep` command's arguments that make a sweep with `recipe` and `seeds` (those the
+    command can set: depths, epochs, seeds; the defaults are left out)."""
+    arguments = ["depth-sweep"]
+    if fresh:
+        arguments.append("--fresh")
+    depths, epochs = recipe.get("depths"), recipe.get("epochs")
+    if isinstance(depths, list) and depths != list(SWEEP_DEPTHS):
+        arguments += ["--depths", *map(str, depths)]
+    if isinstance(seeds, list) and seeds != [0, 1, 2]:
+        arguments += ["--seeds", *map(str, seeds)]
+    if epochs is not None and epochs != depth_sweep_recipe()["epochs"]:
+        arguments += ["--epochs", str(epochs)]
+    return arguments
+
+
+def partial_path(out) -> Path:
+    """Where a sweep into `out` keeps its runs while it is in progress: `<stem>.partial<suffix>` beside it."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.partial{out.suffix}")
+
+
+def _count_runs(runs: dict) -> int:
+    return sum(len(by_seed) for by_depth in runs.values() for by_seed in by_depth.values())
+
+
+def resume_state(recipe: dict, out, *, fresh: bool = False) -> tuple[dict, Path | None]:
+    """The runs a sweep into `out` starts from, and the file they come from (None: nothing to resume).
+
+    The partial file beside `out` (see `partial_path`) comes first: it holds every run saved so far,
+    those taken over from `out` included. Without one, the runs of `out` itself are kept (a sweep
+    asked for more seeds resumes from the finished one). Nothing is read with `fresh`.
+
+    Raises:
+        ValueError: the file to resume from cannot be used (not UTF-8 JSON, not a sweep, a broken
+            run, or another recipe); the message names it and says that --fresh starts over.
+    """
+    from resnet_lib import sweep as sweeps
+    from resnet_lib.training import load_history
+
+    empty = {kind: {} for kind in SWEEP_KINDS}
+    if out is None or fresh:
+        return empty, None
+    out = Path(out)
+    for source in (partial_path(out), out):
+        if not source.exists():
+            continue
+        fix = (f"To start over, run the command again with --fresh (fresh=True): it trains every run again, "
+               f"and writes over {str(partial_path(out))!r} as it goes"
+               + (f" and replaces {str(out)!r} once the new sweep is complete" if source == out else "")
+               + "; or give another --out to keep this file as it is.")
+        try:
+            data = load_history(source)
+        except ValueError as error:
+            raise ValueError(f"{error} The sweep cannot resume from it. {fix}") from None
+        sweeps.validate_sweep(data, source, partial=data.get("complete") is not True, fix=fix)
+        if data["recipe"] != recipe:
+            differences = ", ".join(f"{key} {data['recipe'].get(key)!r} instead of {recipe.get(key)!r}"
+                                    for key in sorted(set(recipe) | set(data["recipe"]))
+                                    if data["recipe"].get(key) != recipe.get(key))
+            raise ValueError(f"{str(source)!r} holds a sweep made with another recipe ({differences}). {fix}")
+        return {kind: dict(data["runs"].get(kind, {})) for kind in SWEEP_KINDS}, source
+    return empty, None
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `run_depth_sweep`: `runs` runs are kept in the file `path` (None: no run yet)."""
+
+    def __init__(self, path: Path | None, runs: int):
+        super().__init__(path, runs)
+        self.path, self.runs = path, runs
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return ("interrupted before any run of the sweep finished; nothing was written" if not self.runs else
+                    f"interrupted; {self.runs} runs were trained but not saved (no `out` file)")
+        return f"interrupted; {self.runs} run{'s' if self.runs != 1 else ''} of the sweep kept in {self.path}"
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Ends this worker process when its parent (the sweep) dies, even by SIGKILL: no orphan trains on."""
+    import signal
+    import threading
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:  # PR_SET_PDEATHSIG (1): the kernel sends SIGKILL when the parent dies
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass  # where prctl is missing, the thread below ends the worker within a second
+    if os.getppid() != parent:  # the parent died before this ran
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _sweep_worker_init(threads: int, parent: int | None = None) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent handles it (it ends the pool); a worker
+    # that raised KeyboardInterrupt too would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        _exit_with_parent(parent)
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -235,91 +351,127 @@ def _sweep_worker(task):
     return kind, depth, seed, train_sweep_network(recipe, kind, depth, seed)
 
 
-def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, fresh: bool = False,
-                    progress: bool = True) -> dict:
-    """Trains every (kind, depth, seed) of the sweep and saves after each run (restartable).
+def _start_pool(jobs: int):
+    """`jobs` spawned worker processes of max(1, cpus // jobs) threads, which ignore Ctrl-C and die with us."""
+    import multiprocessing
+    import signal
+    import threading
 
-    Runs that `out` already holds for the same recipe are kept and skipped, so an interrupted sweep
-    continues where it stopped. The runs are spread over `jobs` processes of one thread each,
-    longest first (on a small CPU, two single-threaded trainings go faster than one that uses two
-    threads).
+    cpus = os.cpu_count() or 1
+    context = multiprocessing.get_context("spawn")
+    # The workers inherit this environment: keep TensorFlow's C++ log lines (a harmless tf.data
+    # notice at every epoch) from burying the progress bar; Python errors still reach us.
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    # Started with SIGINT ignored, the workers ignore Ctrl-C from their first instruction on (they take
+    # seconds to import TensorFlow before their initializer runs).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+    try:
+        return context.Pool(jobs, initializer=_sweep_worker_init, initargs=(max(1, cpus // jobs), os.getpid()))
+    finally:
+        if main_thread and previous is not None:  # None: a handler installed outside Python, left as it was
+            signal.signal(signal.SIGINT, previous)
+        if level is None:
+            del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+        else:
+            os.environ["TF_CPP_MIN_LOG_LEVEL"] = level
+
+
+def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, fresh: bool = False,
+                    progress: bool = True, command: list[str] | None = None) -> dict:
+    """Trains every (kind, depth, seed) of the sweep, saving after each run (restartable).
+
+    While it runs, the runs are saved after each one to a partial file beside `out`
+    (`<stem>.partial<suffix>`, see `partial_path`); `out` itself is written only once the sweep is
+    complete, with its provenance and `"complete": true`, and the partial file is then removed. So
+    an interrupted sweep never leaves `out` half-done, and never writes over a finished `out` until
+    the new sweep is finished too. A restarted sweep resumes from the partial file, or else keeps the
+    runs of a finished `out` with the same recipe (asked for more seeds, it trains only those). The
+    runs are spread over `jobs` processes of one thread each, longest first (on a small CPU, two
+    single-threaded trainings go faster than one that uses two threads).
 
     Args:
         recipe: from `depth_sweep_recipe()`.
-        seeds: the seeds to run.
-        out: JSON file to write (and resume from); None keeps the results in memory only.
+        seeds: the seeds to run (with those the resumed runs have).
+        out: JSON file to write; None keeps the results in memory only.
         jobs: worker processes; 0 trains in this process.
-        fresh: ignore what `out` holds and start over.
+        fresh: ignore what `out` and its partial file hold and start over.
         progress: show a progress bar over the runs.
+        command: the command line recorded in the provenance (default: this process's).
 
     Returns:
-        {"recipe", "seeds", "kinds", "runs": {kind: {depth: {seed: run}}}, "runs_reused"} with depths
-        and seeds as strings (JSON keys); each run as `train_sweep_network` returns it; "runs_reused"
-        counts the runs taken from `out` instead of trained.
+        {"recipe", "seeds", "kinds", "runs": {kind: {depth: {seed: run}}}, "provenance", "complete",
+        "runs_reused"} with depths and seeds as strings (JSON keys); each run as `train_sweep_network`
+        returns it; "runs_reused" counts the runs taken from a file instead of trained (the file
+        records it in its provenance). If `out` already held every run, it is returned as it is and
+        not written again.
+
+    Raises:
+        ValueError: bad arguments, or a file to resume from that cannot be used (before any training).
+        SweepInterrupted: Ctrl-C; it says how many runs are kept, and where.
     """
     from tqdm.auto import tqdm
 
-    from resnet_lib.training import load_history, save_history
+    from resnet_lib.provenance import provenance
+    from resnet_lib.training import save_history
     from resnet_lib.validation import check_int
 
     seeds = [check_int("seeds", s, minimum=0) for s in seeds]
     jobs = check_int("jobs", jobs, minimum=0)
+    partial = None
     if out is not None:
         out = output_path(out)
-    result = {"recipe": recipe, "seeds": seeds, "kinds": list(SWEEP_KINDS), "runs": {k: {} for k in SWEEP_KINDS}}
-    if out is not None and Path(out).exists() and not fresh:
-        previous = load_history(out)
-        if previous.get("recipe") != recipe:
-            raise ValueError(
-                f"{str(out)!r} holds a sweep made with another recipe ({previous.get('recipe')}); pass fresh=True "
-                "(--fresh) to start over, or another `out` (--out) to keep it."
-            )
-        result["runs"] = previous["runs"]
-        result["seeds"] = sorted(set(seeds) | {int(s) for r in previous["runs"].values() for d in r.values() for s in d})
-    done = {(k, d, s) for k, runs in result["runs"].items() for d, by_seed in runs.items() for s in by_seed}
-    tasks = [(recipe, kind, depth, seed) for depth in sorted(recipe["depths"], reverse=True) for seed in seeds
+        partial = partial_path(out)
+    start = time.perf_counter()
+    runs, source = resume_state(recipe, out, fresh=fresh)
+    resumed_seeds = {int(s) for by_depth in runs.values() for by_seed in by_depth.values() for s in by_seed}
+    result = {"recipe": recipe, "seeds": sorted(set(seeds) | resumed_seeds), "kinds": list(SWEEP_KINDS), "runs": runs}
+    done = {(k, d, s) for k, by_depth in runs.items() for d, by_seed in by_depth.items() for s in by_seed}
+    # Every seed for every depth and kind, those of the resumed runs too: a complete sweep is a full grid.
+    tasks = [(recipe, kind, depth, seed) for depth in sorted(recipe["depths"], reverse=True) for seed in result["seeds"]
              for kind in SWEEP_KINDS if (kind, str(depth), str(seed)) not in done]
+    if not tasks and source is not None and source == out:
+        from resnet_lib.training import load_history
+
+        return {**load_history(out), "runs_reused": len(done)}  # a finished sweep with every run: nothing to do
+    kept = {"path": source, "runs": len(done)}  # where the runs trained so far are, for Ctrl-C
 
     def record(kind, depth, seed, run):
         result["runs"][kind].setdefault(str(depth), {})[str(seed)] = run
         if out is not None:
-            save_history(result, out)
+            save_history({**result, "complete": False}, partial)
+            kept["path"], kept["runs"] = partial, kept["runs"] + 1
 
     bar = tqdm(total=len(tasks), desc="depth sweep", unit="run", disable=not progress)
-    if jobs == 0:
-        for task in tasks:
-            record(*_sweep_worker(task))
-            bar.update(1)
-    else:
-        import multiprocessing
-
-        cpus = os.cpu_count() or 1
-        context = multiprocessing.get_context("spawn")
-        # The workers inherit this environment: keep TensorFlow's C++ log lines (a harmless tf.data
-        # notice at every epoch) from burying the progress bar; Python errors still reach us.
-        level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-        try:
-            pool = context.Pool(jobs, initializer=_sweep_worker_init, initargs=(max(1, cpus // jobs),))
-        finally:
-            if level is None:
-                del os.environ["TF_CPP_MIN_LOG_LEVEL"]
-            else:
-                os.environ["TF_CPP_MIN_LOG_LEVEL"] = level
-        with pool:
-            for kind, depth, seed, run in pool.imap_unordered(_sweep_worker, tasks):
-                record(kind, depth, seed, run)
-                bar.set_postfix_str(f"{kind}-{depth} seed {seed}: loss {run['loss'][-1]:.3g}")
+    try:
+        if jobs == 0 or not tasks:
+            for task in tasks:
+                record(*_sweep_worker(task))
                 bar.update(1)
-    bar.close()
+        else:
+            with _start_pool(jobs) as pool:  # leaving it (Ctrl-C included) terminates the workers
+                for kind, depth, seed, run in pool.imap_unordered(_sweep_worker, tasks):
+                    record(kind, depth, seed, run)
+                    bar.set_postfix_str(f"{kind}-{depth} seed {seed}: loss {run['loss'][-1]:.3g}")
+                    bar.update(1)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(kept["path"] if out is not None else None, kept["runs"]) from None
+    finally:
+        bar.close()
     for kind in SWEEP_KINDS:  # depths and seeds in order, whatever order the runs finished in
         result["runs"][kind] = {str(d): {str(s): result["runs"][kind][str(d)][str(s)]
                                          for s in sorted(int(s) for s in result["runs"][kind][str(d)])}
                                 for d in sorted(int(d) for d in result["runs"][kind])}
-    # How many runs came from `out` instead of being trained here: main() records it in the provenance,
-    # whose wall time then covers only the others.
-    result["runs_reused"] = len(done)
-    return result
+    # The wall time covers only the runs trained here, not those taken from a file (runs_reused).
+    result["provenance"] = provenance(command, seeds=result["seeds"], jobs=jobs, runs_reused=len(done),
+                                      wall_seconds=time.perf_counter() - start)
+    result["complete"] = True  # last: the mark of a finished sweep, which the loaders require
+    if out is not None:
+        save_history(result, out)
+        if partial.exists():  # written by this sweep (or the interrupted run of it that this one resumed)
+            partial.unlink()
+    return {**result, "runs_reused": len(done)}
 
 
 def main(argv=None) -> Path:
@@ -347,36 +499,109 @@ def main(argv=None) -> Path:
     sweep.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     sweep.add_argument("--epochs", type=int, default=depth_sweep_recipe()["epochs"])
     sweep.add_argument("--jobs", type=int, default=2, help="worker processes (default 2); 0 = this process")
-    sweep.add_argument("--fresh", action="store_true", help="start over instead of resuming from --out")
+    sweep.add_argument("--fresh", action="store_true",
+                       help="start over instead of resuming (from the partial file beside --out, or --out itself)")
     sweep.add_argument("--out", type=Path, default=Path("depth_sweep.json"))
     args = parser.parse_args(argv)
 
     if args.experiment == "resnet50" and args.out is None:
         name = "resnet50_digits.json" if args.batch_norm_momentum is not None else "resnet50_digits_keras_bn_momentum.json"
         args.out = Path(name)
+    # Every argument is checked here, before any training: a mistake costs seconds, not a run. The
+    # experiment's own parser reports it: its usage line, then the problem in one line.
+    parser = commands.choices[args.experiment]
+    problem = _argument_problem(args)
+    if problem:
+        parser.error(problem)
     try:
         args.out = output_path(args.out)
     except ValueError as error:
         parser.error(str(error))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = ["python", "-m", "resnet_lib.experiments", *arguments]
     start = time.perf_counter()
-    seeds = {"seed": getattr(args, "seed", None)}
     if args.experiment == "depth-sweep":
         recipe = depth_sweep_recipe(depths=args.depths, epochs=args.epochs)
-        result = run_depth_sweep(recipe, args.seeds, out=args.out, jobs=args.jobs, fresh=args.fresh)
-        seeds = {"seeds": result["seeds"], "jobs": args.jobs, "runs_reused": result.pop("runs_reused")}
-    elif args.experiment == "resnet50":
-        recipe = resnet50_recipe(epochs=args.epochs, batch_size=args.batch_size,
-                                 batch_norm_momentum=args.batch_norm_momentum)
-        result = run_resnet50(recipe, seed=args.seed)
-    else:
-        recipe = plain_depths_recipe(depths=args.depths, epochs=args.epochs)
-        result = {"plain": run_plain_depths(recipe, seed=args.seed, residual=False),
-                  "residual": run_plain_depths(recipe, seed=args.seed, residual=True)}
-    command = ["python", "-m", "resnet_lib.experiments", *(sys.argv[1:] if argv is None else argv)]
-    result["provenance"] = provenance(command, **seeds, wall_seconds=time.perf_counter() - start)
+        try:
+            resume_state(recipe, args.out, fresh=args.fresh)  # an unusable file to resume from: refused now
+        except ValueError as error:
+            parser.error(str(error))
+        before = _file_identity(args.out)
+        try:
+            result = run_depth_sweep(recipe, args.seeds, out=args.out, jobs=args.jobs, fresh=args.fresh,
+                                     command=command)
+        except KeyboardInterrupt as stop:  # Ctrl-C: one line that says what is kept and how to go on
+            kept = str(stop) if isinstance(stop, SweepInterrupted) else "interrupted"
+            resume = shlex.join(["python", "-m", "resnet_lib.experiments", *(a for a in arguments if a != "--fresh")])
+            state = "is unchanged" if before is not None else "is written only once the sweep is complete"
+            print(f"depth-sweep {kept}; {args.out} {state}. Resume with: {resume}", file=sys.stderr)
+            raise SystemExit(130) from None
+        if _file_identity(args.out) == before:
+            print(f"{args.out} already holds all {_count_runs(result['runs'])} runs of this sweep; nothing was "
+                  "trained (--fresh trains them again).")
+        else:
+            print(f"wrote {args.out}")
+        return args.out
+    try:
+        if args.experiment == "resnet50":
+            recipe = resnet50_recipe(epochs=args.epochs, batch_size=args.batch_size,
+                                     batch_norm_momentum=args.batch_norm_momentum)
+            result = run_resnet50(recipe, seed=args.seed)
+        else:
+            recipe = plain_depths_recipe(depths=args.depths, epochs=args.epochs)
+            result = {"plain": run_plain_depths(recipe, seed=args.seed, residual=False),
+                      "residual": run_plain_depths(recipe, seed=args.seed, residual=True)}
+    except KeyboardInterrupt:
+        print(f"{args.experiment} interrupted; nothing was written ({args.out} is unchanged). Run the same command "
+              f"again to start over: {shlex.join(command)}", file=sys.stderr)
+        raise SystemExit(130) from None
+    result["provenance"] = provenance(command, seed=args.seed, wall_seconds=time.perf_counter() - start)
+    result["complete"] = True  # last: the mark of a finished run, which the loaders require
     path = save_history(result, args.out)
     print(f"wrote {path}")
     return path
+
+
+def _file_identity(path: Path):
+    """(inode, modification time) of `path`, None if absent: a file replaced by os.replace changes it."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
+def _argument_problem(args) -> str | None:
+    """The first argument of the command line that cannot work, in one line; None if all can."""
+    from resnet_lib.models import valid_depths
+
+    for name in ("depths", "seeds"):
+        values = getattr(args, name, None) or []
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            return f"--{name} lists {repeated[0]} more than once, received {' '.join(map(str, values))}."
+    for depth in getattr(args, "depths", None) or []:
+        if depth < 8 or (depth - 2) % 6:
+            return (f"--depths must be 6n + 2 with n >= 1 ({', '.join(map(str, valid_depths(56)))}, ...), received "
+                    f"{depth}: a network of this family has a stem, three stages of n blocks of two convolutions, "
+                    "and a classifier.")
+    for name, values, minimum in (("seeds", getattr(args, "seeds", None) or [], 0),
+                                  ("seed", [getattr(args, "seed", 0)], 0),
+                                  ("epochs", [args.epochs], 1),
+                                  ("jobs", [getattr(args, "jobs", 0)], 0),
+                                  ("batch-size", [getattr(args, "batch_size", 1)], 1)):
+        for value in values:
+            if value < minimum:
+                return f"--{name} must be at least {minimum}, received {value}."
+    momentum = getattr(args, "batch_norm_momentum", None)
+    if momentum is not None and not 0 <= momentum < 1:
+        return f"--batch-norm-momentum must be in [0, 1), received {momentum}."
+    if args.out.is_dir():
+        return f"--out must be a file, received {str(args.out)!r}, a folder; e.g. --out {args.out / 'result.json'}."
+    folder = next((p for p in (args.out.resolve().parent, *args.out.resolve().parents) if p.exists()), None)
+    if folder is not None and not os.access(folder, os.W_OK):
+        return f"--out {str(args.out)!r} cannot be written: the folder {str(folder)!r} is not writable."
+    return None
 
 
 if __name__ == "__main__":

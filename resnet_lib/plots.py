@@ -156,6 +156,7 @@ def plot_depth_sweep(sweep: dict, depth: int, kinds=("plain", "residual"), metri
     """
     from resnet_lib import sweep as sweeps
 
+    sweeps.validate_sweep(sweep)
     if isinstance(kinds, str):
         kinds = (kinds,)
     if not kinds or any(kind not in sweeps.KINDS for kind in kinds):
@@ -217,6 +218,7 @@ def plot_sweep_gradient_norms(sweep: dict, depth: int, *, ax=None):
     """
     from resnet_lib import sweep as sweeps
 
+    sweeps.validate_sweep(sweep)
     ax = _axes(ax, figsize=(9, 3.6))
     for kind in sweeps.KINDS:
         for when, style in (("initial", "--"), ("final", "-")):

@@ -6,6 +6,7 @@ The sweep itself is trained by `python -m resnet_lib.experiments depth-sweep`
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,20 @@ METRIC_LABELS = {"loss": "training loss", "accuracy": "training accuracy", "val_
 KINDS = ("plain", "residual")
 
 
+RUN_LISTS = METRICS  # per epoch, in every run
+RUN_NORMS = ("gradient_norms_initial", "gradient_norms_final")  # {layer: norm}, in every run
+
+
 def load_sweep(path=None) -> dict:
-    """Reads a sweep file (default: the one shipped with the package, `resnet_lib.results`) and checks its layout.
+    """Reads a sweep file (default: the one shipped with the package, `resnet_lib.results`) and checks it.
 
     Raises:
         FileNotFoundError: no file at `path`; the message gives the command that makes one.
-        ValueError: the file is not a sweep, or its runs are incomplete (every kind needs the same
-            depths and seeds).
+        ValueError: the file is not UTF-8 JSON, is a partial run (no `"complete": true`), or its
+            layout is broken (see `validate_sweep`); the message names the file, the first problem
+            and the command that rebuilds it.
     """
+    from resnet_lib.results import require_complete
     from resnet_lib.training import load_history
 
     path = results.path("depth_sweep") if path is None else Path(path)
@@ -33,22 +40,154 @@ def load_sweep(path=None) -> dict:
             f"No depth sweep at {str(path)!r}. Make one with `python -m resnet_lib.experiments depth-sweep "
             f"--out {path}` (about 12 minutes on 2 cores)."
         )
-    sweep = load_history(path)
+    try:
+        sweep = load_history(path)
+    except ValueError as error:
+        raise ValueError(f"{error} {_rebuild(path, None)}") from None
     missing = [key for key in ("recipe", "runs") if key not in sweep]
     if missing:
-        raise ValueError(f"{str(path)!r} is not a depth sweep: it lacks {missing}.")
-    layouts = {}
+        raise ValueError(f"{str(path)!r} is not a depth sweep: it lacks {missing}. {_rebuild(path, None)}")
+    require_complete(sweep, path, _experiment(sweep.get("recipe"), sweep.get("seeds")))
+    return validate_sweep(sweep, path)
+
+
+def _experiment(recipe, seeds=None, *, fresh: bool = False) -> str:
+    """The `depth-sweep ...` arguments that make a sweep with `recipe` (as far as the command can say)."""
+    from resnet_lib.experiments import depth_sweep_arguments
+
+    return " ".join(depth_sweep_arguments(recipe if isinstance(recipe, dict) else {}, seeds, fresh=fresh))
+
+
+def _rebuild(path, recipe, seeds=None) -> str:
+    from resnet_lib.results import rebuild_command
+
+    return f"Rebuild it with {rebuild_command(path, _experiment(recipe, seeds, fresh=True))}."
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_integer_key(key) -> bool:
+    return isinstance(key, str) and key.isascii() and key.isdigit()
+
+
+def _problem(sweep, partial: bool) -> str | None:
+    """The first thing wrong with the layout of `sweep`, in words; None if there is none."""
+    if not isinstance(sweep, dict):
+        return f"the top level is a JSON {type(sweep).__name__}, not an object {{'recipe': ..., 'runs': ...}}"
+    missing = [key for key in ("recipe", "runs") if key not in sweep]
+    if missing:
+        return f"it lacks {missing}: not a depth sweep"
+    if not isinstance(sweep["recipe"], dict):
+        return f"'recipe' is a {type(sweep['recipe']).__name__}, not a mapping"
+    runs = sweep["runs"]
+    if not isinstance(runs, dict):
+        return f"'runs' is a {type(runs).__name__}, not a mapping {{kind: {{depth: {{seed: run}}}}}}"
+    for kind, by_depth in runs.items():
+        if kind not in KINDS:
+            return f"runs has the kind {kind!r}; the kinds are {list(KINDS)}"
+        if not isinstance(by_depth, dict):
+            return f"runs[{kind!r}] is a {type(by_depth).__name__}, not a mapping {{depth: {{seed: run}}}}"
+        for depth, by_seed in by_depth.items():
+            if not _is_integer_key(depth):
+                return f"runs[{kind!r}] has the depth {depth!r}, which is not an integer"
+            if not isinstance(by_seed, dict):
+                return f"runs[{kind!r}][{depth!r}] is a {type(by_seed).__name__}, not a mapping {{seed: run}}"
+            for seed, run in by_seed.items():
+                where = f"runs[{kind!r}][{depth!r}][{seed!r}]"
+                if not _is_integer_key(seed):
+                    return f"runs[{kind!r}][{depth!r}] has the seed {seed!r}, which is not an integer"
+                if not isinstance(run, dict):
+                    return f"{where} is a {type(run).__name__}, not a mapping {{metric: values}}"
+                missing = [key for key in (*RUN_LISTS, *RUN_NORMS) if key not in run]
+                if missing:
+                    return f"{where} lacks {missing}"
+                for metric in RUN_LISTS:
+                    values = run[metric]
+                    if not isinstance(values, list) or not values:
+                        return f"{where}[{metric!r}] is {values!r}, not a list of numbers (one per epoch)"
+                    for epoch, value in enumerate(values):
+                        if not _is_number(value) and value is not None:
+                            return f"{where}[{metric!r}][{epoch}] is {value!r}, not a number"
+                for name in RUN_NORMS:
+                    norms = run[name]
+                    if not isinstance(norms, dict) or not norms:
+                        return f"{where}[{name!r}] is {norms!r}, not a mapping {{layer: norm}}"
+                    for layer, value in norms.items():
+                        if not _is_number(value) and value is not None:
+                            return f"{where}[{name!r}][{layer!r}] is {value!r}, not a number"
+    all_runs = [(f"runs[{kind!r}][{depth!r}][{seed!r}]", run) for kind, by_depth in runs.items()
+                for depth, by_seed in by_depth.items() for seed, run in by_seed.items()]
+    longest = max((len(run[metric]) for _, run in all_runs for metric in RUN_LISTS), default=0)
+    for where, run in all_runs:
+        for metric in RUN_LISTS:
+            if len(run[metric]) < longest:
+                return f"{where} has {len(run[metric])} epochs of {metric!r}, the others {longest}"
+    epochs = sweep["recipe"].get("epochs")
+    if all_runs and _is_number(epochs) and longest < epochs:
+        return f"{all_runs[0][0]} has {longest} epochs of 'loss', the recipe says {epochs}"
+    for kind, by_depth in runs.items():
+        for depth, by_seed in by_depth.items():
+            first = next(iter(by_seed), None)
+            reference = f"runs[{kind!r}][{depth!r}][{first!r}][{RUN_NORMS[0]!r}]"
+            layers = list(by_seed[first][RUN_NORMS[0]]) if first is not None else []
+            for seed, run in by_seed.items():
+                for name in RUN_NORMS:
+                    where = f"runs[{kind!r}][{depth!r}][{seed!r}][{name!r}]"
+                    if len(run[name]) != len(layers):
+                        return f"{where} has {len(run[name])} layers, {reference} {len(layers)}"
+                    if list(run[name]) != layers:
+                        return f"{where} names other layers than {reference}"
+    if partial:
+        return None
     for kind in KINDS:
-        runs = sweep["runs"].get(kind)
-        if not runs:
-            raise ValueError(f"{str(path)!r} has no {kind!r} runs; re-run the sweep command to complete it.")
-        layouts[kind] = {depth: sorted(by_seed) for depth, by_seed in runs.items()}
-    if layouts["plain"] != layouts["residual"]:
-        raise ValueError(
-            f"{str(path)!r} is incomplete: plain runs {layouts['plain']} and residual runs {layouts['residual']} "
-            "differ; re-run the sweep command (it resumes) to complete it."
-        )
-    return sweep
+        if not runs.get(kind):
+            return f"runs has no {kind!r} runs: the sweep is incomplete"
+    plain_depths, residual_depths = sorted(runs["plain"], key=int), sorted(runs["residual"], key=int)
+    if plain_depths != residual_depths:
+        return (f"runs['plain'] has the depths {[int(d) for d in plain_depths]} and runs['residual'] "
+                f"{[int(d) for d in residual_depths]}: the sweep is incomplete")
+    reference = None
+    for kind in KINDS:
+        for depth, by_seed in runs[kind].items():
+            found = sorted(int(s) for s in by_seed)
+            if reference is None:
+                reference = (kind, depth, found)
+            elif found != reference[2]:
+                return (f"runs[{kind!r}][{depth!r}] has the seeds {found} and runs[{reference[0]!r}][{reference[1]!r}] "
+                        f"{reference[2]}: the sweep is incomplete (every depth and kind needs the same seeds)")
+    return None
+
+
+def validate_sweep(sweep, path=None, *, partial: bool = False, fix: str | None = None) -> dict:
+    """Returns `sweep` if its layout is that of the sweep command's output; the one place that checks it.
+
+    Checked: a mapping {"recipe": {...}, "runs": {kind: {depth: {seed: run}}}} with integer depths and
+    seeds; every run has the per-epoch lists `loss`, `accuracy`, `val_loss`, `val_accuracy` of
+    numbers (NaN or null for a diverged epoch), all as long as the longest and at least
+    `recipe["epochs"]`, and `gradient_norms_initial` / `gradient_norms_final` ({layer: norm}, the
+    same layers for every seed). Unless `partial`, both kinds have the same depths and every
+    (kind, depth) the same seeds.
+
+    Args:
+        sweep: the sweep, as `resnet_lib.load_history` reads it.
+        path: the file it came from, named in the message (None: "the sweep").
+        partial: check a sweep in progress (runs may be missing).
+        fix: what the message says to do (default: the command that rebuilds the file).
+
+    Raises:
+        ValueError: naming the file and the first problem found, and how to fix it.
+    """
+    problem = _problem(sweep, partial)
+    if problem is None:
+        return sweep
+    if fix is None:
+        recipe, seeds = (sweep.get("recipe"), sweep.get("seeds")) if isinstance(sweep, dict) else (None, None)
+        fix = _rebuild(path, recipe, seeds if isinstance(seeds, list) else None) if path is not None else (
+            "Pass a sweep read by `resnet_lib.sweep.load_sweep()` (or returned by `run_depth_sweep`).")
+    where = repr(str(path)) if path is not None else "the sweep"
+    raise ValueError(f"{where}: {problem}. {fix}")
 
 
 def depths(sweep: dict) -> list[int]:
@@ -102,6 +241,7 @@ def degradation_checks(sweep: dict, shallow: int = 20, deep: int = 56, margin: f
     Returns:
         {claim: {"holds": bool (for every seed), "per_seed": [bool, ...], "values": {...}}}.
     """
+    validate_sweep(sweep)
     for depth in (shallow, deep):
         _check(sweep, "plain", depth)
     plain, residual = final_values(sweep, "plain"), final_values(sweep, "residual")

@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from resnet_lib.validation import check_int
+from resnet_lib.validation import check_images, check_int, check_labels, describe
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -112,6 +112,40 @@ def _loss_for(labels: np.ndarray) -> str:
     )
 
 
+def _model_shapes(model: keras.Model):
+    """(input shape without the batch axis, number of outputs) of a single-input, single-output model;
+    None for what the model does not tell (e.g. a subclassed model that has not been built)."""
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        return None, None
+    input_shape = tuple(inputs[0].shape[1:]) if inputs and len(inputs) == 1 else None
+    num_outputs = outputs[0].shape[-1] if outputs and len(outputs) == 1 and len(outputs[0].shape) == 2 else None
+    return input_shape, num_outputs
+
+
+def _symbolic_outputs(model: keras.Model, x: np.ndarray):
+    """The number of outputs of `model` on images like `x`, from a symbolic call (no computation);
+    None if that call fails, in which case `fit` reports the problem itself."""
+    try:
+        output = model(keras.KerasTensor((None, *x.shape[1:]), dtype="float32"))  # symbolic: builds, computes nothing
+    except Exception:  # noqa: BLE001 - any failure here will resurface, with Keras' message, in fit
+        return None
+    return output.shape[-1] if isinstance(output, keras.KerasTensor) and len(output.shape) == 2 else None
+
+
+def _check_data(model: keras.Model, x, y, x_name: str, y_name: str):
+    """Checks images and labels against each other and the model; returns them as NumPy arrays."""
+    input_shape, num_outputs = _model_shapes(model)
+    x = check_images(x_name, x, input_shape=input_shape)
+    if num_outputs is None:  # a model that does not declare its outputs (subclassed, Sequential without Input)
+        num_outputs = _symbolic_outputs(model, x)
+    y = check_labels(y_name, y, num_classes=num_outputs)
+    if len(x) != len(y):
+        raise ValueError(f"`{x_name}` has {len(x)} images but `{y_name}` has {len(y)} labels; pass one label per image.")
+    return x, y
+
+
 def _make_optimizer(optimizer, learning_rate):
     if isinstance(optimizer, keras.optimizers.Optimizer):
         if learning_rate is not None:
@@ -168,15 +202,34 @@ def train(
         {"loss": [...], "accuracy": [...], "val_loss": [...], "val_accuracy": [...],
         "epoch_seconds": [...]}: one float per epoch (the `val_` entries only with
         `validation_data`).
+
+    Raises:
+        ValueError: before anything is compiled, for bad arguments and for data that training would
+            choke on or silently learn nothing from: images that are not a non-empty, numeric, finite
+            (n, height, width, channels) array of the model's input shape; integer labels outside
+            0..outputs - 1, NaN or fractional (3.0 is fine, 0.5 is not); one-hot rows of the wrong
+            width or that do not sum to 1; as many labels as images; `validation_data` that is not a
+            pair (x_val, y_val) with the same checks and labels in the same form as `y_train`.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"`model` must be a keras.Model, received {type(model).__name__}.")
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    if len(x_train) != len(y_train):
-        raise ValueError(f"`x_train` has {len(x_train)} images but `y_train` has {len(y_train)} labels.")
     augment_shift = check_int("augment_shift", augment_shift, minimum=0)
-    set_seed(seed)
+    set_seed(seed)  # first: checking the data may build an unbuilt model, whose weights should follow `seed`
+    x_train, y_train = _check_data(model, x_train, y_train, "x_train", "y_train")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(
+                f"`validation_data` must be a pair (x_val, y_val), received {describe(validation_data)}."
+            )
+        validation_data = _check_data(model, *validation_data, "validation_data[0]", "validation_data[1]")
+        if validation_data[1].ndim != y_train.ndim:
+            forms = {1: "integer labels of shape (n,)", 2: "one-hot labels of shape (n, classes)"}
+            raise ValueError(
+                f"The labels of `validation_data` must take the same form as `y_train`, {forms[y_train.ndim]}; "
+                f"received shape {validation_data[1].shape}."
+            )
     _warn_if_slow_kernels()
     model.compile(optimizer=_make_optimizer(optimizer, learning_rate), loss=_loss_for(y_train), metrics=["accuracy"],
                   jit_compile=FAST_OPTIONS["jit_compile"])
@@ -223,10 +276,9 @@ def save_history(history: dict, path) -> Path:
             return int(value)
         return value
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(clean(history), indent=1, allow_nan=False) + "\n")
-    return path
+    from resnet_lib.files import write_atomically
+
+    return write_atomically(path, json.dumps(clean(history), indent=1, allow_nan=False) + "\n")
 
 
 def load_history(path) -> dict:
@@ -234,10 +286,21 @@ def load_history(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No history file at {str(path)!r}.")
+    raw = path.read_bytes()
     try:
-        data = json.loads(path.read_text())
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        found = "UTF-16 text" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "not UTF-8 text"
+        raise ValueError(
+            f"{str(path)!r} is {found} ({error}); histories are JSON in UTF-8, as `save_history` writes them. "
+            "Save the file again as UTF-8 (an editor or PowerShell may have re-encoded it)."
+        ) from error
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {error}.") from error
+        ended = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string")  # both: at the end
+        cut = " (it ends mid-way: the file was cut short)" if ended and text.strip() else ""
+        raise ValueError(f"{str(path)!r} is not valid JSON{cut}: {error}.") from error
     if not isinstance(data, dict):
         raise ValueError(f"{str(path)!r} must hold a JSON object, found {type(data).__name__}.")
 
@@ -274,6 +337,7 @@ def gradient_norms(model: keras.Model, x, y, *, training: bool = True) -> dict[s
         raise RuntimeError(f"gradient_norms needs the TensorFlow backend, but Keras uses {keras.backend.backend()!r}.")
     import tensorflow as tf
 
+    x, y = _check_data(model, x, y, "x", "y")
     loss_fn = keras.losses.get(_loss_for(y))
     kernels = [(layer.name, layer.kernel) for layer in model.layers if getattr(layer, "kernel", None) is not None]
     if not kernels:

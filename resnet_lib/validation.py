@@ -10,6 +10,7 @@ import numbers
 from typing import Any, Sequence
 
 import keras
+import numpy as np
 
 
 def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
@@ -86,3 +87,156 @@ def check_input_shape(name: str, input_shape: Any, *, min_size: int) -> tuple[in
             f"halves the feature map several times. Resize your images (e.g. load_dataset(..., image_size={min_size}))."
         )
     return height, width, channels
+
+
+def describe(value: Any) -> str:
+    """A short description of `value` for error messages: "an ndarray of shape (360, 32, 32, 3)", "a list of 3 items"."""
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" or kind == "ndarray" else "a"
+    if isinstance(value, (list, tuple, dict)):
+        return f"{article} {kind} of {len(value)} item{'' if len(value) == 1 else 's'}"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        try:
+            return f"{article} {kind} of shape {tuple(shape)}"
+        except TypeError:  # a shape that is not iterable
+            pass
+    return f"{article} {kind}"
+
+
+_IMAGES = "images of shape (n, height, width, channels)"
+
+
+def check_numeric_array(name: str, value: Any, expected: str, *, ragged_hint: str = "") -> np.ndarray:
+    """Returns `value` as a NumPy array of booleans, integers or floats (no copy if it already is one).
+
+    Args:
+        name: the argument's name, for the message.
+        value: what the caller passed.
+        expected: what the array should hold, e.g. "images of shape (n, height, width, channels)".
+        ragged_hint: a sentence added when `value` is ragged (items of different shapes), saying
+            how to fix it.
+
+    Raises:
+        ValueError: if `value` cannot be made into one array (ragged nesting) or its dtype is not
+            numeric (object, strings, complex numbers).
+    """
+    hint = f" {ragged_hint}" if ragged_hint else ""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # NumPy refuses ragged nesting
+        raise ValueError(
+            f"`{name}` must be a numeric array of {expected}, but {describe(value)} could not be made into one "
+            f"array: its items differ in shape or type.{hint}"
+        ) from error
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"`{name}` must be a numeric array of {expected}, received {describe(value)} and dtype {array.dtype}."
+            + (hint if array.dtype == object else "")
+        )
+    return array
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def check_images(name: str, images: Any, *, input_shape: Sequence | None = None) -> np.ndarray:
+    """Returns `images` as a non-empty, finite, numeric array of shape (n, height, width, channels).
+
+    Args:
+        name: the argument's name, for the message.
+        images: what the caller passed.
+        input_shape: if given, (height, width, channels) the images must have; `None` entries
+            match any size (e.g. a model's input shape without the batch axis).
+
+    Raises:
+        ValueError: naming `name`, for anything else.
+    """
+    array = check_numeric_array(
+        name, images, _IMAGES,
+        ragged_hint="Are the images of different sizes? Resize them to one size and stack them with np.stack.",
+    )
+    if array.ndim != 4:
+        hint = " Add a channel axis with x[..., None]." if array.ndim == 3 else ""
+        raise ValueError(f"`{name}` must be {_IMAGES}, received shape {array.shape}.{hint}")
+    if len(array) == 0:
+        raise ValueError(f"`{name}` holds no images (shape {array.shape}); pass at least one.")
+    if input_shape is not None and any(
+        expected is not None and expected != actual for expected, actual in zip(input_shape, array.shape[1:])
+    ):
+        expected_shape = tuple(input_shape)
+        raise ValueError(
+            f"`{name}` holds images of shape {array.shape[1:]}, but the model takes {expected_shape}. Resize them "
+            "(e.g. load_dataset(..., image_size=..., channels=...)) or build the model for your images."
+        )
+    if array.dtype.kind == "f" and not np.isfinite(np.sum(array, dtype=np.float64)):
+        index = _first(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))
+        raise ValueError(f"`{name}` must hold finite pixel values, found NaN or infinity in image {index}.")
+    return array
+
+
+def check_labels(name: str, labels: Any, *, num_classes: int | None = None) -> np.ndarray:
+    """Returns `labels` as an array of integer class labels, (n,), or one-hot rows, (n, classes).
+
+    Integer labels may be stored as floats if they are whole numbers (3.0); one-hot rows may also
+    be soft labels, as long as they are non-negative and sum to 1.
+
+    Args:
+        name: the argument's name, for the message.
+        labels: what the caller passed.
+        num_classes: the model's number of outputs, if known: integer labels must lie in
+            0..num_classes - 1 and one-hot rows must be num_classes wide.
+
+    Raises:
+        ValueError: naming `name`, the offending value and its index.
+    """
+    forms = "integer class labels of shape (n,) or one-hot labels of shape (n, classes)"
+    array = check_numeric_array(
+        name, labels, forms, ragged_hint="Give every image one integer label, or every image a one-hot row."
+    )
+    if array.ndim not in (1, 2):
+        raise ValueError(f"`{name}` must be {forms}, received shape {array.shape}.")
+    if len(array) == 0:
+        raise ValueError(f"`{name}` holds no labels (shape {array.shape}); pass one per image.")
+    outputs = f" (the model has {num_classes} outputs)" if num_classes is not None else ""
+
+    if array.ndim == 1:
+        values = f"in 0..{num_classes - 1}" if num_classes is not None else ">= 0"
+        not_whole = ~np.isfinite(array) | (array != np.round(array)) if array.dtype.kind == "f" else None
+        bad = array < 0
+        if num_classes is not None:
+            bad |= array >= num_classes
+        if not_whole is not None:
+            bad |= not_whole
+        if bad.any():
+            index = _first(bad)
+            hint = ""
+            whole = not_whole is None or not not_whole.any()
+            if num_classes is not None and whole and array.min() == 1 and array.max() == num_classes:
+                hint = f" The labels run 1..{num_classes}: subtract 1 so that they count from 0."
+            raise ValueError(
+                f"`{name}` must hold integer class labels {values}{outputs}, found {array[index].item()!r} at "
+                f"index {index}.{hint}"
+            )
+        return array
+
+    width = array.shape[1]
+    if num_classes is not None and width != num_classes:
+        if width == 1:
+            hint = "Integer labels of shape (n, 1) must be flattened to (n,): y.reshape(-1)."
+        else:
+            hint = f"One-hot labels need one column per class: keras.utils.to_categorical(labels, {num_classes})."
+        raise ValueError(
+            f"`{name}` holds one-hot labels {width} wide (shape {array.shape}), but the model has {num_classes} "
+            f"outputs. {hint}"
+        )
+    rows = array.astype(np.float64, copy=False)
+    bad = ~np.isfinite(rows).all(axis=1) | (rows < 0).any(axis=1) | (np.abs(rows.sum(axis=1) - 1) > 1e-3)
+    if bad.any():
+        index = _first(bad)
+        row = np.array2string(array[index], threshold=12, precision=3)
+        raise ValueError(f"`{name}` must hold one-hot rows, non-negative and summing to 1, found {row} at index {index}.")
+    return array

@@ -61,7 +61,7 @@ class DepthExplorer:
                 f"{widgets.__version__}. Run `pip install 'ipywidgets>=8'` (installing resnet-lib does it), then "
                 "restart the kernel (in Colab: Runtime > Restart session) and run the chapter again."
             )
-        self.sweep, self.dpi = sweep, dpi
+        self.sweep, self.dpi = sweeps.validate_sweep(sweep), dpi
         self.depths = sweeps.depths(sweep)
         if depth is None:
             depth = 20 if 20 in self.depths else self.depths[0]

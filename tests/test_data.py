@@ -197,5 +197,52 @@ def test_bad_arguments_name_the_argument(args, kwargs, pattern):
         load_dataset(*args, **kwargs)
 
 
+def test_huge_image_size_is_refused_before_anything_is_resized(monkeypatch):
+    monkeypatch.setattr(data_module, "_to_format", lambda *a, **k: pytest.fail("resized despite the size"))
+    monkeypatch.setattr(data_module, "_load_digits", lambda: pytest.fail("loaded despite the size"))
+    # 1797 x 10000 x 10000 x 3 x 4 bytes = 2008 GiB: more than any machine's memory.
+    with pytest.raises(ValueError, match=r"`image_size` 10000x10000 is too large for the 1797 images of 'digits': as "
+                                         r"float32 they would need 2008.3 GiB \(1797 x 10000 x 10000 x 3 channels x 4 bytes\)"):
+        load_dataset("digits", image_size=10000)
+
+
+def test_image_size_limit_is_a_quarter_of_the_memory(monkeypatch):
+    monkeypatch.setattr(data_module, "_physical_memory", lambda: 16 * 2**30)
+    monkeypatch.setattr(data_module, "_load_cifar10", lambda timeout: pytest.fail("downloaded despite the size"))
+    with pytest.raises(ValueError, match=r"would need 33.6 GiB \(60000 x 224 x 224 x 3 channels x 4 bytes\), more than "
+                                         r"the limit of 4.0 GiB, a quarter of this machine's 16.0 GiB of memory .*"
+                                         r"Choose image_size=77 or less\."):
+        load_dataset("cifar10", image_size=224)
+    with pytest.raises(ValueError, match=r"Choose image_size=446 or less"):
+        load_dataset("digits", image_size=447)
+    assert load_dataset("digits", image_size=8).x_train.shape == (1437, 8, 8, 3)  # well within
+
+
+def test_signs_image_size_is_checked_once_the_files_are_counted(signs_dir, monkeypatch):
+    monkeypatch.setattr(data_module, "_physical_memory", lambda: 2**30)
+    monkeypatch.setattr(data_module, "_to_format", lambda *a, **k: pytest.fail("resized despite the size"))
+    with pytest.raises(ValueError, match=r"too large for the 18 images of 'signs'"):
+        load_dataset("signs", data_dir=signs_dir, image_size=2500)
+
+
+def test_signs_files_must_hold_numeric_non_empty_arrays(signs_dir, rng):
+    path = signs_dir / "train_signs.h5"
+    with h5py.File(path, "a") as file:
+        del file["train_set_y"]
+        file["train_set_y"] = np.array([b"cat"] * 12)
+    with pytest.raises(ValueError, match=r"train_signs.h5': `train_set_x` and `train_set_y` must hold numbers, found "
+                                         r"dtypes uint8 and \|S3"):
+        load_dataset("signs", data_dir=signs_dir)
+    write_signs_file(path, "train", 0, rng)
+    with pytest.raises(ValueError, match=r"train_signs.h5': `train_set_x` holds no images \(shape \(0, 64, 64, 3\)\)"):
+        load_dataset("signs", data_dir=signs_dir)
+    write_signs_file(path, "train", 3, rng)
+    with h5py.File(path, "a") as file:
+        del file["train_set_y"]
+        file["train_set_y"] = np.array([0.0, 2.5, 1.0])
+    with pytest.raises(ValueError, match=r"`train_set_y` must hold integer class labels, found 2.5"):
+        load_dataset("signs", data_dir=signs_dir)
+
+
 def test_module_lists_its_datasets():
     assert data_module.DATASETS == ("digits", "signs", "cifar10")

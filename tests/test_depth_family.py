@@ -78,6 +78,23 @@ def test_bad_arguments_name_the_argument(kwargs, error, pattern):
         build_network(**kwargs)
 
 
+def test_networks_deeper_than_the_recursion_limit_build_and_the_limit_is_restored():
+    """Keras assembles a functional model by walking its layers recursively, about 6 frames per
+    plain block, so build_network(1202) used to die of RecursionError after half a minute. Here the
+    limit is lowered so that a small plain network (110 layers, about 330 frames) exceeds it."""
+    import sys
+
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(250)
+    try:
+        model = build_network(110, residual=False, input_shape=(8, 8, 1), num_classes=2)
+        assert sys.getrecursionlimit() == 250  # restored
+    finally:
+        sys.setrecursionlimit(previous)
+    weighted = [layer for layer in model.layers if isinstance(layer, (layers.Conv2D, layers.Dense))]
+    assert len(weighted) == 110
+
+
 def test_valid_depths():
     assert valid_depths(56) == [8, 14, 20, 26, 32, 38, 44, 50, 56]
 

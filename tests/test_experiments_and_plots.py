@@ -18,7 +18,7 @@ def test_plain_depths_command_writes_results_with_provenance(tmp_path):
     out = tmp_path / "depths.json"
     experiments.main(["plain-depths", "--depths", "8", "--epochs", "1", "--out", str(out)])
     result = load_history(out)
-    assert set(result) == {"plain", "residual", "provenance"}
+    assert list(result) == ["plain", "residual", "provenance", "complete"] and result["complete"] is True  # last
     for kind in ("plain", "residual"):
         run = result[kind]["runs"]["8"]
         assert len(run["loss"]) == 1 and 0.0 <= run["val_accuracy"][0] <= 1.0

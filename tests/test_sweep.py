@@ -8,7 +8,7 @@ import pytest
 
 from resnet_lib import experiments, sweep
 from resnet_lib.data import load_dataset, random_shift
-from resnet_lib.training import save_history
+from resnet_lib.training import load_history, save_history
 
 
 # --- random_shift ----------------------------------------------------------------------------------
@@ -75,7 +75,56 @@ def test_sweep_runs_records_gradients_and_resumes_without_retraining(tmp_path, m
     assert sorted(calls) == [("plain", 8, 1), ("residual", 8, 1)]  # seed 0 came from the file
     assert again["runs_reused"] == 2
     assert again["runs"]["plain"]["8"]["0"]["loss"] == result["runs"]["plain"]["8"]["0"]["loss"]
-    assert sweep.seeds(sweep.load_sweep(out)) == [0, 1]
+    assert sweep.seeds(sweep.load_sweep(out)) == [0, 1] and not experiments.partial_path(out).exists()
+
+    calls.clear()
+    finished = out.read_bytes()
+    same = experiments.run_depth_sweep(TINY, seeds=(0,), out=out, jobs=0, progress=False)
+    assert calls == [] and same["runs_reused"] == 4 and out.read_bytes() == finished  # nothing to do, nothing written
+
+
+def fake_worker(failing_at=None):
+    """Stands in for training: returns a committed run; raises on the `failing_at`-th task (1-based)."""
+    committed = sweep.load_sweep()
+    calls = []
+
+    def worker(task):
+        calls.append(task[1:])
+        if len(calls) == failing_at:
+            raise RuntimeError("the machine fell over")
+        _, kind, depth, seed = task
+        return kind, depth, seed, committed["runs"][kind]["8"]["0"]
+    return worker, calls
+
+
+def test_a_sweep_writes_out_only_when_complete_and_resumes_from_its_partial_file(tmp_path, monkeypatch):
+    out = tmp_path / "sweep.json"
+    partial = experiments.partial_path(out)
+    assert partial == tmp_path / "sweep.partial.json"
+    worker, calls = fake_worker(failing_at=3)
+    monkeypatch.setattr(experiments, "_sweep_worker", worker)
+    with pytest.raises(RuntimeError, match="fell over"):
+        experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False)
+    assert not out.exists()
+    kept = load_history(partial)
+    assert kept["complete"] is False and sum(len(d["8"]) for d in kept["runs"].values() if d) == 2
+    with pytest.raises(ValueError, match=r"partial, unfinished run.*Complete it with `python -m resnet_lib.experiments "
+                                         r"depth-sweep --depths 8 --seeds 0 1 --epochs 1 --out .*sweep.json`"):
+        sweep.load_sweep(partial)
+
+    worker, calls = fake_worker()
+    monkeypatch.setattr(experiments, "_sweep_worker", worker)
+    result = experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False)
+    assert len(calls) == 2 and result["runs_reused"] == 2 and not partial.exists()
+    assert sweep.load_sweep(out)["provenance"]["runs_reused"] == 2 and sweep.seeds(sweep.load_sweep(out)) == [0, 1]
+
+    # Starting over never touches the finished sweep until the new one is finished too.
+    finished = out.read_bytes()
+    worker, calls = fake_worker(failing_at=2)
+    monkeypatch.setattr(experiments, "_sweep_worker", worker)
+    with pytest.raises(RuntimeError):
+        experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False, fresh=True)
+    assert out.read_bytes() == finished and load_history(partial)["complete"] is False
 
 
 def test_sweep_refuses_to_mix_recipes_in_one_file(tmp_path):
@@ -135,6 +184,7 @@ def test_reading_helpers_and_their_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m resnet_lib.experiments depth-sweep"):
         sweep.load_sweep(tmp_path / "none.json")
     del data["runs"]["residual"]["20"]
+    data["complete"] = True  # finished by its own account, yet a depth is missing
     with pytest.raises(ValueError, match="incomplete"):
         sweep.load_sweep(save_history(data, tmp_path / "part.json"))
 

@@ -62,12 +62,109 @@ def test_bad_training_arguments_name_the_argument(small_digits, kwargs, error, p
 def test_mismatched_data_is_refused(small_digits):
     x_train, y_train, _, _ = small_digits
     model = build_network(8, input_shape=(16, 16, 3))
-    with pytest.raises(ValueError, match=r"`x_train` has 192 images but `y_train` has 10 labels"):
+    with pytest.raises(ValueError, match=r"`x_train` has 192 images but `y_train` has 10 labels; pass one label per image"):
         train(model, x_train, y_train[:10], progress=False)
-    with pytest.raises(ValueError, match=r"Labels must be integer classes"):
+    with pytest.raises(ValueError, match=r"`y_train` must be integer class labels of shape \(n,\) or one-hot .*received shape \(192, 2, 5\)"):
         train(model, x_train, np.zeros((192, 2, 5)), progress=False)
     with pytest.raises(TypeError, match=r"`model` must be a keras.Model"):
         train("resnet", x_train, y_train)
+
+
+def _with(values, index, value, dtype=None):
+    values = np.array(values, dtype=dtype)
+    values[index] = value
+    return values
+
+
+LABELS = np.arange(192) % 10  # what small_digits' model (10 outputs) is trained on here
+
+
+@pytest.mark.parametrize(
+    "labels, pattern",
+    [
+        (_with(LABELS, 3, np.nan, float), r"`y_train` must hold integer class labels in 0..9 \(the model has 10 outputs\), found nan at index 3\.$"),
+        (_with(LABELS, 17, 10), r"`y_train` must hold integer class labels in 0..9 \(the model has 10 outputs\), found 10 at index 17\.$"),
+        (_with(LABELS, 5, -1), r"in 0..9 \(the model has 10 outputs\), found -1 at index 5\.$"),
+        (_with(LABELS, 2, 0.5, float), r"in 0..9 \(the model has 10 outputs\), found 0.5 at index 2\.$"),
+        (LABELS + 1, r"found 10 at index 9\. The labels run 1..10: subtract 1 so that they count from 0\."),
+        (np.eye(9)[LABELS % 9], r"`y_train` holds one-hot labels 9 wide \(shape \(192, 9\)\), but the model has 10 outputs\. .*to_categorical\(labels, 10\)"),
+        (LABELS[:, None], r"`y_train` holds one-hot labels 1 wide .*must be flattened to \(n,\): y.reshape\(-1\)"),
+        (_with(np.eye(10)[LABELS], 4, 0.5), r"`y_train` must hold one-hot rows, non-negative and summing to 1, found \[0.5 .*at index 4\."),
+        (np.array(["cat"] * 192), r"`y_train` must be a numeric array of integer class labels .* dtype <U3"),
+        (LABELS[:0], r"`y_train` holds no labels \(shape \(0,\)\); pass one per image\."),
+    ],
+)
+def test_bad_labels_are_named_before_training(small_digits, labels, pattern, monkeypatch):
+    x_train = small_digits[0]
+    model = build_network(8, input_shape=(16, 16, 3))
+    monkeypatch.setattr(model, "compile", lambda *a, **k: pytest.fail("compiled despite bad labels"))
+    with pytest.raises(ValueError, match=pattern):
+        train(model, x_train, labels, progress=False)
+
+
+@pytest.mark.parametrize(
+    "images, pattern",
+    [
+        (np.array([np.zeros((16, 16, 3)), np.zeros((8, 8, 3))], dtype=object),
+         r"`x_train` must be a numeric array of images of shape \(n, height, width, channels\), received an ndarray of "
+         r"shape \(2,\) and dtype object\. Are the images of different sizes\? Resize them"),
+        ([np.zeros((16, 16, 3)), np.zeros((8, 8, 3))], r"`x_train` must be a numeric array .* but a list of 2 items could not be made into one array"),
+        (np.zeros((0, 16, 16, 3), "float32"), r"`x_train` holds no images \(shape \(0, 16, 16, 3\)\); pass at least one\."),
+        (np.zeros((2, 16, 16), "float32"), r"`x_train` must be images of shape \(n, height, width, channels\), received shape \(2, 16, 16\)\. Add a channel axis"),
+        (np.zeros((2, 8, 8, 3), "float32"), r"`x_train` holds images of shape \(8, 8, 3\), but the model takes \(16, 16, 3\)\. Resize them"),
+        (_with(np.zeros((2, 16, 16, 3), "float32"), (1, 4, 4, 0), np.nan), r"`x_train` must hold finite pixel values, found NaN or infinity in image 1\."),
+    ],
+)
+def test_bad_images_are_named_before_training(images, pattern, monkeypatch):
+    model = build_network(8, input_shape=(16, 16, 3))
+    monkeypatch.setattr(model, "compile", lambda *a, **k: pytest.fail("compiled despite bad images"))
+    with pytest.raises(ValueError, match=pattern):
+        train(model, images, np.zeros(2, int), progress=False)
+
+
+def test_bad_validation_data_is_named_before_training(small_digits, monkeypatch):
+    x_train, y_train, x_test, y_test = small_digits
+    model = build_network(8, input_shape=(16, 16, 3))
+    monkeypatch.setattr(model, "compile", lambda *a, **k: pytest.fail("compiled despite bad validation data"))
+    cases = [
+        (x_test, r"`validation_data` must be a pair \(x_val, y_val\), received an ndarray of shape \(64, 16, 16, 3\)\.$"),
+        ((x_test, y_test, y_test), r"`validation_data` must be a pair \(x_val, y_val\), received a tuple of 3 items\."),
+        ((x_test, _with(y_test, 17, 10)), r"`validation_data\[1\]` must hold integer class labels in 0..9 \(the model has 10 outputs\), found 10 at index 17\."),
+        ((x_test, _with(y_test, 1, np.nan, float)), r"`validation_data\[1\]` must hold integer class labels .* found nan at index 1\."),
+        ((x_test, y_test[:5]), r"`validation_data\[0\]` has 64 images but `validation_data\[1\]` has 5 labels"),
+        ((x_test[:0], y_test[:0]), r"`validation_data\[0\]` holds no images"),
+        ((x_test, np.eye(10)[y_test]), r"labels of `validation_data` must take the same form as `y_train`, integer labels of shape \(n,\); received shape \(64, 10\)"),
+    ]
+    for validation_data, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            train(model, x_train, y_train, validation_data=validation_data, progress=False)
+
+
+def test_integer_valued_float_labels_and_one_hot_validation_still_train(small_digits):
+    x_train, y_train, x_test, y_test = small_digits
+    set_seed(0)
+    history = train(build_network(8, input_shape=(16, 16, 3)), x_train, y_train.astype("float32"),
+                    validation_data=(x_test, y_test.astype(float)), epochs=1, progress=False)
+    assert math.isfinite(history["loss"][0]) and math.isfinite(history["val_loss"][0])
+    set_seed(0)
+    history = train(build_network(8, input_shape=(16, 16, 3)), x_train, np.eye(10)[y_train],
+                    validation_data=(x_test, np.eye(10, dtype="float32")[y_test]), epochs=1, progress=False)
+    assert math.isfinite(history["loss"][0]) and math.isfinite(history["val_loss"][0])
+
+
+def test_labels_are_checked_against_a_model_that_does_not_declare_its_outputs(rng):
+    import keras
+
+    model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])  # no Input
+    with pytest.raises(ValueError, match=r"`y_train` must hold integer class labels in 0..2 \(the model has 3 outputs\), found 3 at index 3"):
+        train(model, rng.uniform(size=(8, 4, 4, 1)), np.arange(8), progress=False)
+
+
+def test_gradient_norms_check_their_batch_too(small_digits):
+    x_train, y_train, _, _ = small_digits
+    model = build_network(8, input_shape=(16, 16, 3))
+    with pytest.raises(ValueError, match=r"`y` must hold integer class labels in 0..9 .*found 10 at index 0"):
+        gradient_norms(model, x_train[:4], np.array([10, 0, 1, 2]))
 
 
 def test_history_round_trips_through_json_including_a_diverged_loss(tmp_path):

@@ -66,7 +66,9 @@ def record(notebook_path: Path) -> int:
                 output.pop("execution_count", None)
             expected[cell_key(cell.source)] = outputs
     EXPECTED.mkdir(parents=True, exist_ok=True)
-    expected_path(notebook_path).write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    from resnet_lib.files import write_atomically  # here, not above: --check needs no TensorFlow
+
+    write_atomically(expected_path(notebook_path), json.dumps(expected, indent=1, sort_keys=True) + "\n")
     return len(expected)
 
 

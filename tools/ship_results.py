@@ -5,47 +5,58 @@
 `make results` and `make sweep` write their runs under `_build/results/` (an experiment never
 writes into the package); this copies each finished file over the shipped one in
 `resnet_lib/results/`, through a temporary file and `os.replace`, so a shipped result is either
-the old one or the new one, never half of either. A file without provenance (the mark of a run
-that finished: the experiments add it last) is refused.
+the old one or the new one, never half of either. A file without `"complete": true` (the mark of a
+run that finished: the experiments add it last, with the provenance) is refused, as is a depth
+sweep whose layout is broken; if any file given is refused, none is shipped.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from resnet_lib.files import write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "resnet_lib" / "results"
 
 
+def check(source: Path) -> None:
+    """Refuses, with a ValueError naming `source`, anything but a finished, readable result."""
+    from resnet_lib import sweep
+    from resnet_lib.results import require_complete
+    from resnet_lib.training import load_history
+
+    try:
+        result = load_history(source)
+    except (FileNotFoundError, ValueError) as error:
+        raise ValueError(f"cannot read {source}: {error}") from None
+    require_complete(result, source)
+    if "provenance" not in result:
+        raise ValueError(f"{str(source)!r} has no provenance: not a run of `python -m resnet_lib.experiments`.")
+    if source.name == "depth_sweep.json":
+        sweep.validate_sweep(result, source)
+
+
 def ship(source: Path) -> Path:
-    try:
-        result = json.loads(source.read_text())
-    except (OSError, ValueError) as error:
-        raise SystemExit(f"ship_results: cannot read {source}: {error}")
-    if not isinstance(result, dict) or "provenance" not in result:
-        raise SystemExit(f"ship_results: {source} has no provenance: not a finished run; nothing was replaced. "
-                         "Run its experiment to the end first.")
+    check(source)
     target = SHIPPED / source.name
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{source.name}.", suffix=".tmp", dir=SHIPPED)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(source.read_bytes())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(target, source.read_bytes())
     return target
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", type=Path, nargs="+")
-    for source in parser.parse_args(argv).files:
+    files = parser.parse_args(argv).files
+    for source in files:  # all of them first: a refused file leaves every shipped one as it was
+        try:
+            check(source)
+        except ValueError as error:
+            print(f"ship_results: {error} Nothing was replaced.", file=sys.stderr)
+            return 1
+    for source in files:
         print(f"shipped {source} -> {ship(source).relative_to(ROOT)}")
     return 0
 

@@ -36,7 +36,58 @@ def path(name: str) -> Path:
 
 
 def load(name: str) -> dict:
-    """Reads the shipped result `name` (see `resnet_lib.load_history` for how numbers come back)."""
+    """Reads the shipped result `name` (see `resnet_lib.load_history` for how numbers come back).
+
+    Raises:
+        ValueError: the file is not a finished run (it lacks `"complete": true`), or not JSON.
+    """
     from resnet_lib.training import load_history
 
-    return load_history(path(name))
+    file = path(name)
+    return require_complete(load_history(file), file)
+
+
+# The command that makes each result (`make results`), by file name.
+COMMANDS = {"depth_sweep": "depth-sweep", "plain_depths": "plain-depths",
+            "resnet50_digits": "resnet50 --batch-norm-momentum 0.9", "resnet50_digits_keras_bn_momentum": "resnet50"}
+
+
+def rebuild_command(file, experiment: str | None = None) -> str:
+    """How to make the result `file` again, as text to show: the experiment's command writing to `file`
+    (a partial sweep file `x.partial.json` is completed into `x.json`), or, for a file shipped in this
+    package, the command writing under `_build/results/` and then `tools/ship_results.py`.
+
+    Args:
+        file: the result's path.
+        experiment: the experiment and its arguments, e.g. "depth-sweep --depths 8 --epochs 1"
+            (default: from the file's name, see `COMMANDS`).
+    """
+    file = Path(file)
+    name = file.name.removesuffix(".json").removesuffix(".partial")
+    experiment = experiment or COMMANDS.get(name)
+    if experiment is None:
+        return "the `python -m resnet_lib.experiments ...` command that wrote it (see `--help`)"
+    command = f"python -m resnet_lib.experiments {experiment}"
+    if file.resolve().parent == Path(str(resources.files(__name__))).resolve():
+        built = f"_build/results/{name}.json"
+        return f"`{command} --out {built}`, then `python tools/ship_results.py {built}` (in the repository)"
+    return f"`{command} --out {file.with_name(name + file.suffix)}`"
+
+
+def require_complete(result, file, experiment: str | None = None) -> dict:
+    """Returns `result` if it is a finished run (`"complete": true`, which the experiments add last).
+
+    Raises:
+        ValueError: naming `file`, saying it is a partial run, and the command that completes it
+            (`experiment` as for `rebuild_command`).
+    """
+    if isinstance(result, dict) and result.get("complete") is True:
+        return result
+    command = rebuild_command(file, experiment)
+    sweep = (experiment or COMMANDS.get(Path(file).name.removesuffix(".json").removesuffix(".partial"), "")
+             ).startswith("depth-sweep")
+    how = f"Complete it with {command} (it resumes where the run stopped)" if sweep else f"Rebuild it with {command}"
+    raise ValueError(
+        f"{str(file)!r} is a partial, unfinished run: it lacks \"complete\": true, which "
+        f"`python -m resnet_lib.experiments` adds last, once the run has finished. {how}."
+    )

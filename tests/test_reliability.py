@@ -1,0 +1,404 @@
+"""Nothing lost, nothing cryptic: the sweep command interrupted, killed, resumed; broken files refused.
+
+The cases are the ones a user meets: Ctrl-C (SIGINT to the process group) in a real
+`python -m resnet_lib.experiments depth-sweep`, SIGKILL of its parent process, a truncated or
+re-encoded file, a wrong argument. Each asserts the message names the problem and that no
+committed file changed.
+"""
+
+import copy
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from resnet_lib import experiments, results, sweep
+from resnet_lib.training import load_history, save_history
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = experiments.depth_sweep_recipe(depths=(8,), epochs=1)
+# TensorFlow prints a few C++ notices at start-up whatever the log level; they are not ours.
+TF_NOISE = re.compile(r"^(I0000|W0000|E0000|WARNING: All log messages|To enable the following)")
+
+
+def committed_results() -> dict:
+    return {path.name: path.read_bytes() for path in (ROOT / "resnet_lib" / "results").glob("*.json")}
+
+
+def sweep_command(out, *extra, jobs="0"):
+    return [sys.executable, "-m", "resnet_lib.experiments", "depth-sweep", "--depths", "8", "--seeds", "0", "1",
+            "--epochs", "1", "--jobs", jobs, *extra, "--out", str(out)]
+
+
+def start(command, cwd, log=None):
+    """Starts `command` in a session of its own, so that SIGINT can go to the whole process group, as
+    Ctrl-C in a terminal does. Its output goes to pipes, or to the file `log` (the workers inherit
+    it: a pipe would stay open, and reading it wait, as long as any of them lives)."""
+    output = subprocess.PIPE if log is None else open(log, "w")
+    return subprocess.Popen(command, cwd=cwd, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, text=True,
+                            stdout=output, stderr=output, start_new_session=True)
+
+
+def wait_for(condition, process, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            pytest.fail(f"the command ended early ({process.returncode}):\n{process.communicate()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"timed out:\n{process.communicate()}")
+        time.sleep(0.1)
+
+
+def own_lines(stderr: str) -> list[str]:
+    """The lines of stderr that are neither the progress bar nor TensorFlow's start-up notices."""
+    lines = [line for line in re.split(r"[\r\n]", stderr) if line.strip()]
+    return [line for line in lines if not line.startswith("depth sweep:") and not TF_NOISE.match(line)]
+
+
+def alive(pid: int) -> bool:
+    """True if `pid` is a running process (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
+
+
+def processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace") \
+                        and alive(int(entry.name)):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def a_finished_sweep(seeds=(0,)) -> dict:
+    """A complete sweep file's contents with the TINY recipe, made of the committed runs (no training)."""
+    committed = json.loads(results.path("depth_sweep").read_text())
+    return {"recipe": TINY, "seeds": list(seeds), "kinds": ["plain", "residual"],
+            "runs": {kind: {"8": {str(s): committed["runs"][kind]["8"][str(s)] for s in seeds}}
+                     for kind in ("plain", "residual")},
+            "provenance": committed["provenance"], "complete": True}
+
+
+# --- Ctrl-C and SIGKILL in a real sweep ---------------------------------------------------------------
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_keeps_the_finished_runs_beside_out_and_the_same_command_resumes(tmp_path):
+    committed = committed_results()
+    out = tmp_path / "sweep.json"
+    partial = experiments.partial_path(out)
+    save_history(a_finished_sweep(), out)  # a finished sweep that --fresh must not touch until it is done
+    before = out.read_bytes()
+
+    process = start(sweep_command(out, "--fresh"), tmp_path)
+    wait_for(partial.exists, process)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    lines = own_lines(stderr)
+    assert len(lines) == 1, stderr
+    kept = load_history(partial)  # the partial file is whole, and says it is not a finished sweep
+    assert kept["complete"] is False and kept["recipe"] == TINY
+    count = sum(len(by_seed) for by_depth in kept["runs"].values() for by_seed in by_depth.values())
+    resume = shlex.join(sweep_command(out)[1:])
+    assert lines[0] == (f"depth-sweep interrupted; {count} run{'s' if count > 1 else ''} of the sweep kept in "
+                        f"{partial}; {out} is unchanged. Resume with: python {resume}")
+    assert "--fresh" not in lines[0]
+    assert out.read_bytes() == before  # the finished sweep is still there, untouched
+
+    command = shlex.split(lines[0].split("Resume with: ")[1])
+    done = subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr
+    result = sweep.load_sweep(out)
+    assert result["complete"] is True and result["provenance"]["runs_reused"] == count >= 1
+    assert sweep.seeds(result) == [0, 1] and len(result["runs"]["plain"]["8"]["0"]["loss"]) == 1  # the fresh runs
+    assert not partial.exists()
+    assert committed_results() == committed
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_with_worker_processes_ends_them_and_prints_one_line(tmp_path):
+    out = tmp_path / "workers.json"
+    partial = experiments.partial_path(out)
+    process = start(sweep_command(out, jobs="2"), tmp_path)
+    wait_for(partial.exists, process)
+    workers = children(process.pid)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    lines = own_lines(stderr)
+    assert len(lines) == 1 and lines[0].startswith("depth-sweep interrupted; ") and f"kept in {partial};" in lines[0]
+    assert f"; {out} is written only once the sweep is complete. Resume with: " in lines[0]
+    assert lines[0].endswith(f"--jobs 2 --out {out}")
+    assert not out.exists() and load_history(partial)["complete"] is False
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if alive(pid)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killing_the_sweep_leaves_no_worker_or_resource_tracker_behind(tmp_path):
+    out = tmp_path / "killed-sweep-unique.json"
+    partial = experiments.partial_path(out)
+    process = start(sweep_command(out, jobs="2"), tmp_path, log=tmp_path / "log")
+    wait_for(partial.exists, process)  # a run is saved: the workers are at work
+    spawned = children(process.pid)  # the two workers and multiprocessing's resource tracker
+    workers = [pid for pid in spawned if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(workers) == 2, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in spawned]
+    process.kill()
+    killed = time.monotonic()
+    process.wait(timeout=30)
+
+    # The workers die with their parent (the kernel's parent-death signal): at once, not after their run.
+    while [pid for pid in workers if alive(pid)] and time.monotonic() < killed + 3:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if alive(pid)], f"workers still alive {time.monotonic() - killed:.1f} s later"
+    deadline = killed + 15
+    while time.monotonic() < deadline and ([pid for pid in spawned if alive(pid)] or processes_mentioning(str(out))
+                                           or processes_mentioning(f"={process.pid}")):
+        time.sleep(0.2)
+    assert not [pid for pid in spawned if alive(pid)], "orphans left: " + ", ".join(
+        Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ") for pid in spawned if alive(pid))
+    assert not processes_mentioning(str(out))
+    assert load_history(partial)["complete"] is False and not out.exists()  # what was saved is whole
+
+
+# --- refused before any training ----------------------------------------------------------------------
+
+def test_a_truncated_partial_file_is_refused_at_once_with_fresh_as_the_way_out(tmp_path):
+    out = tmp_path / "sweep.json"
+    partial = experiments.partial_path(out)
+    state = {**a_finished_sweep(), "complete": False}
+    save_history(state, partial)
+    partial.write_bytes(partial.read_bytes()[:3000])  # what a full disk or a copy cut short leaves
+    truncated = partial.read_bytes()
+
+    done = subprocess.run(sweep_command(out), cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 2
+    lines = own_lines(done.stderr)
+    assert lines[0].startswith("usage: python -m resnet_lib.experiments depth-sweep")
+    assert re.fullmatch(
+        rf"python -m resnet_lib.experiments depth-sweep: error: '{re.escape(str(partial))}' is not valid JSON "
+        r"\(it ends mid-way: the file was cut short\): "
+        r".*The sweep cannot resume from it\. To start over, run the command again with --fresh .*", lines[-1])
+    assert partial.read_bytes() == truncated and not out.exists()
+
+
+def partial_file(tmp_path, contents) -> Path:
+    path = experiments.partial_path(tmp_path / "sweep.json")
+    if isinstance(contents, bytes):
+        path.write_bytes(contents)
+    else:
+        save_history(contents, path)
+    return path
+
+
+@pytest.mark.parametrize("contents, problem", [
+    (lambda: json.dumps({**a_finished_sweep(), "complete": False}).encode("utf-16"), r"is UTF-16 text"),
+    (lambda: {"recipe": TINY, "seeds": [0], "complete": False}, r": it lacks \['runs'\]: not a depth sweep"),
+    (lambda: {**a_finished_sweep(), "recipe": {**TINY, "epochs": 3}, "complete": False},
+     r"holds a sweep made with another recipe \(epochs 3 instead of 1\)"),
+    (lambda: {**a_finished_sweep(), "runs": {"plain": {"eight": {}}}, "complete": False},
+     r": runs\['plain'\] has the depth 'eight', which is not an integer"),
+])
+def test_an_unusable_partial_file_is_refused_before_any_training(tmp_path, monkeypatch, capsys, contents, problem):
+    path = partial_file(tmp_path, contents())
+    before = path.read_bytes()
+    monkeypatch.setattr(experiments, "_sweep_worker", lambda task: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as refused:
+        experiments.main(["depth-sweep", "--depths", "8", "--seeds", "0", "--epochs", "1", "--jobs", "0",
+                          "--out", str(tmp_path / "sweep.json")])
+    assert refused.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert re.search(rf"error: '{re.escape(str(path))}'.*{problem}", error), error
+    assert "--fresh" in error and path.read_bytes() == before and not (tmp_path / "sweep.json").exists()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--depths", "7", "8"], "--depths must be 6n + 2 with n >= 1 (8, 14, 20, 26, 32, 38, 44, 50, 56, ...), received 7"),
+    (["--depths", "8", "8"], "--depths lists 8 more than once, received 8 8."),
+    (["--seeds", "-1"], "--seeds must be at least 0, received -1."),
+    (["--epochs", "0"], "--epochs must be at least 1, received 0."),
+    (["--jobs", "-1"], "--jobs must be at least 0, received -1."),
+])
+def test_sweep_arguments_are_checked_before_any_training(tmp_path, monkeypatch, capsys, arguments, message):
+    monkeypatch.setattr(experiments, "_sweep_worker", lambda task: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as refused:
+        experiments.main(["depth-sweep", *arguments, "--out", str(tmp_path / "s.json")])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: ") and message in err.strip().splitlines()[-1]
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_invalid_depth_is_refused_in_seconds_by_the_real_command(tmp_path):
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import resnet_lib"], capture_output=True, check=True,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    importing = time.perf_counter() - started  # `import resnet_lib` imports TensorFlow: seconds on a busy CPU
+    started = time.perf_counter()
+    done = subprocess.run(sweep_command(tmp_path / "s.json")[:5] + ["7", "8", "--out", str(tmp_path / "s.json")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    seconds = time.perf_counter() - started
+    assert done.returncode == 2 and "--depths must be 6n + 2" in own_lines(done.stderr)[-1]
+    assert "depth sweep:" not in done.stderr and not list(tmp_path.iterdir())  # no training, no file
+    assert seconds < 10 or seconds < importing + 3, f"took {seconds:.1f} s, importing resnet_lib {importing:.1f} s"
+
+
+# --- broken files, as the loaders see them ------------------------------------------------------------
+
+def committed_sweep() -> dict:
+    return json.loads(results.path("depth_sweep").read_text())
+
+
+def mutated(change):
+    def make():
+        data = copy.deepcopy(committed_sweep())
+        change(data)
+        return json.dumps(data, indent=1).encode()
+    return make
+
+
+CASES = {
+    "utf-16": (lambda: json.dumps(committed_sweep(), indent=1).encode("utf-16"),
+               r"is UTF-16 text \('utf-8' codec can't decode byte 0xff in position 0.*Save the file again as UTF-8"),
+    "latin-1": (lambda: json.dumps(committed_sweep(), indent=1, ensure_ascii=False).replace('"digits"', '"digïts"')
+                .encode("latin-1"), r"is not UTF-8 text"),
+    "truncated": (lambda: json.dumps(committed_sweep(), indent=1).encode()[:5000],
+                  r"is not valid JSON \(it ends mid-way: the file was cut short\): Unterminated"),
+    "not an object": (lambda: b"[1, 2]", r"must hold a JSON object, found list"),
+    "runs a list": (mutated(lambda d: d.__setitem__("runs", [])),
+                    r": 'runs' is a list, not a mapping \{kind: \{depth: \{seed: run\}\}\}"),
+    "depth 'eight'": (mutated(lambda d: d["runs"]["plain"].__setitem__("eight", d["runs"]["plain"].pop("8"))),
+                      r": runs\['plain'\] has the depth 'eight', which is not an integer"),
+    "no val_loss": (mutated(lambda d: d["runs"]["plain"]["8"]["1"].pop("val_loss")),
+                    r": runs\['plain'\]\['8'\]\['1'\] lacks \['val_loss'\]"),
+    "no gradient norms": (mutated(lambda d: d["runs"]["residual"]["56"]["2"].pop("gradient_norms_final")),
+                          r": runs\['residual'\]\['56'\]\['2'\] lacks \['gradient_norms_final'\]"),
+    "an epoch short": (mutated(lambda d: d["runs"]["plain"]["8"]["1"]["loss"].pop()),
+                       r": runs\['plain'\]\['8'\]\['1'\] has 11 epochs of 'loss', the others 12"),
+    "shorter than the recipe": (mutated(lambda d: d["recipe"].__setitem__("epochs", 20)),
+                                r": runs\['plain'\]\['8'\]\['0'\] has 12 epochs of 'loss', the recipe says 20"),
+    "'0.5?'": (mutated(lambda d: d["runs"]["residual"]["20"]["2"]["val_accuracy"].__setitem__(3, "0.5?")),
+               r": runs\['residual'\]\['20'\]\['2'\]\['val_accuracy'\]\[3\] is '0.5\?', not a number"),
+    "a seed missing": (mutated(lambda d: d["runs"]["residual"]["20"].pop("2")),
+                       r": runs\['residual'\]\['20'\] has the seeds \[0, 1\] and runs\['plain'\]\['8'\] \[0, 1, 2\]"),
+    "a depth missing": (mutated(lambda d: d["runs"]["residual"].pop("20")),
+                        r": runs\['plain'\] has the depths \[8, 14, 20, 32, 44, 56\] and runs\['residual'\] "
+                        r"\[8, 14, 32, 44, 56\]: the sweep is incomplete"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_broken_sweep_file_is_refused_naming_the_problem_and_the_command_that_rebuilds_it(tmp_path, case):
+    contents, problem = CASES[case]
+    path = tmp_path / "x.json"
+    path.write_bytes(contents())
+    with pytest.raises(ValueError) as refused:
+        sweep.load_sweep(path)
+    message = str(refused.value)
+    assert message.startswith(f"'{path}'") and re.search(problem, message), message
+    assert re.search(r"Rebuild it with `python -m resnet_lib.experiments depth-sweep --fresh (--epochs 20 )?--out "
+                     rf"{re.escape(str(path))}`\.$", message), message
+
+
+def test_a_sweep_without_the_complete_mark_is_refused_as_unfinished(tmp_path):
+    data = committed_sweep()
+    del data["complete"]
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError) as refused:
+        sweep.load_sweep(path)
+    assert str(refused.value) == (
+        f"'{path}' is a partial, unfinished run: it lacks \"complete\": true, which `python -m resnet_lib.experiments` "
+        f"adds last, once the run has finished. Complete it with `python -m resnet_lib.experiments depth-sweep --out "
+        f"{path}` (it resumes where the run stopped).")
+    with pytest.raises(ValueError, match=r"partial, unfinished run.*depth-sweep --depths 8 --seeds 0 --epochs 1 "
+                                         rf"--out {re.escape(str(tmp_path / 'sweep.json'))}` \(it resumes"):
+        sweep.load_sweep(partial_file(tmp_path, {**a_finished_sweep(), "complete": False}))
+
+
+def test_dicts_handed_to_the_readers_are_checked_too():
+    from resnet_lib.widgets import DepthExplorer
+
+    data = committed_sweep()
+    data["runs"]["plain"]["8"]["1"]["loss"][2] = "nan?"
+    with pytest.raises(ValueError, match=r"^the sweep: runs\['plain'\]\['8'\]\['1'\]\['loss'\]\[2\] is 'nan\?'"):
+        sweep.degradation_checks(data)
+    with pytest.raises(ValueError, match=r"^the sweep: .*Pass a sweep read by `resnet_lib.sweep.load_sweep\(\)`"):
+        DepthExplorer(data, progress=False)
+
+
+def test_shipped_results_carry_the_complete_mark_and_load_refuses_one_without(tmp_path, monkeypatch):
+    for name in results.names():
+        assert results.load(name)["complete"] is True
+    unfinished = json.loads(results.path("plain_depths").read_text())
+    del unfinished["complete"]
+    path = tmp_path / "plain_depths.json"
+    path.write_text(json.dumps(unfinished))
+    monkeypatch.setattr(results, "path", lambda name: path)
+    with pytest.raises(ValueError) as refused:
+        results.load("plain_depths")
+    assert str(refused.value) == (
+        f"'{path}' is a partial, unfinished run: it lacks \"complete\": true, which `python -m resnet_lib.experiments` "
+        f"adds last, once the run has finished. Rebuild it with `python -m resnet_lib.experiments plain-depths --out "
+        f"{path}`.")
+
+
+def test_ship_results_refuses_an_unfinished_file_and_replaces_nothing(tmp_path, monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import ship_results
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    committed = committed_results()
+    shipped = tmp_path / "shipped"  # where this test lets it ship to (the real folder is compared too)
+    shipped.mkdir()
+    for name, data in committed.items():
+        (shipped / name).write_bytes(data)
+    monkeypatch.setattr(ship_results, "SHIPPED", shipped)
+    monkeypatch.setattr(ship_results, "ROOT", tmp_path)
+    built = tmp_path / "_build" / "results"
+    built.mkdir(parents=True)
+    (built / "plain_depths.json").write_bytes(committed["plain_depths.json"].replace(b"637.5776336419999", b"1.0"))
+    unfinished = json.loads(committed["depth_sweep.json"])
+    del unfinished["complete"]
+    (built / "depth_sweep.json").write_text(json.dumps(unfinished))
+
+    assert ship_results.main([str(built / "plain_depths.json"), str(built / "depth_sweep.json")]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"ship_results: '{built / 'depth_sweep.json'}' is a partial, unfinished run: it lacks \"complete\": "
+                   "true, which `python -m resnet_lib.experiments` adds last, once the run has finished. Complete it "
+                   f"with `python -m resnet_lib.experiments depth-sweep --out {built / 'depth_sweep.json'}` (it resumes "
+                   "where the run stopped). Nothing was replaced.\n")
+    assert {name: (shipped / name).read_bytes() for name in committed} == committed  # not even plain_depths
+    assert committed_results() == committed
