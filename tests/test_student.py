@@ -6,6 +6,7 @@ an assignment from a chapter and autogrades the reference solution with full poi
 """
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -45,7 +46,7 @@ def test_make_student_runs_and_lists_exercises(tmp_path):
                             capture_output=True, text=True, check=True)
     assert "4 exercises in 8 student notebooks" in result.stdout
     assert (tmp_path / "s" / "README.md").is_file()
-    assert sorted(p.name for p in (tmp_path / "s").iterdir() if not p.name.endswith(".ipynb")) == ["README.md"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if not p.name.endswith(".ipynb")) == [".student-build", "README.md"]
 
 
 def test_every_exercise_is_found(student):
@@ -172,8 +173,60 @@ def test_unmarked_solution_cells_and_missing_hints_are_refused():
 
 
 def test_refuses_to_overwrite_the_sources():
-    with pytest.raises(student_build.StudentBuildError, match="refusing to replace"):
+    with pytest.raises(student_build.StudentBuildError, match="refusing to write into"):
         student_build.build(ROOT)
+
+
+@pytest.mark.parametrize("inside", ["book/student", "book", "resnet_lib/results", "tests", "tools/site_js"])
+def test_refuses_outputs_among_the_sources_and_committed_files_naming_the_path(inside):
+    committed = {p: p.read_bytes() for p in (ROOT / "resnet_lib" / "results").glob("*.json")}
+    out = ROOT / inside
+    existed = out.exists()
+    with pytest.raises(student_build.StudentBuildError, match=r"refusing to (write into|replace) .*" + re.escape(inside)):
+        student_build.build(out)
+    assert out.exists() == existed
+    assert {p: p.read_bytes() for p in committed} == committed
+
+
+def test_a_folder_it_did_not_make_is_never_emptied(tmp_path):
+    out = tmp_path / "class"
+    out.mkdir()
+    (out / "gradebook.csv").write_text("learner,score\n")
+    with pytest.raises(student_build.StudentBuildError, match="was not made by make student.*nothing was deleted"):
+        student_build.build(out)
+    assert (out / "gradebook.csv").read_text() == "learner,score\n"
+
+
+def test_a_rebuild_replaces_only_an_earlier_build_and_keeps_a_teachers_files(tmp_path):
+    out = tmp_path / "student"
+    student_build.build(out)
+    (out / "03_identity_block.ipynb").write_text("stale")
+    student_build.build(out)  # an earlier build, nothing else in it: replaced
+    assert (out / "03_identity_block.ipynb").read_text() != "stale"
+    (out / "gradebook.csv").write_text("learner,score\n")
+    with pytest.raises(student_build.StudentBuildError, match=r"did not write \(gradebook.csv\).*nothing was deleted"):
+        student_build.build(out)
+    assert (out / "gradebook.csv").is_file() and (out / "README.md").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student"], "temporary folders left behind"
+
+
+def test_a_build_that_fails_half_way_leaves_the_previous_build_whole(tmp_path, monkeypatch):
+    out = tmp_path / "student"
+    student_build.build(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real, calls = student_build.student_notebook, []
+
+    def fails_on_the_third(notebook, name):
+        calls.append(name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the build
+        return real(notebook, name)
+
+    monkeypatch.setattr(student_build, "student_notebook", fails_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        student_build.build(out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student"], "temporary folders left behind"
 
 
 @pytest.mark.skipif(shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None,

@@ -100,12 +100,17 @@ def main(argv=None) -> int:
 
     import nbformat
 
+    def write_atomically(path, text):  # only when writing: importing resnet_lib imports TensorFlow
+        from resnet_lib.files import write_atomically
+
+        write_atomically(path, text)
+
     stale = []
     config = CONFIG.read_text()
     if config_text(config) != config:
         stale.append("_config.yml (repository.branch or html.extra_footer)")
         if args.write:
-            CONFIG.write_text(config_text(config))
+            write_atomically(CONFIG, config_text(config))
     source = install_source()
     for path in chapter_notebooks():
         notebook = nbformat.read(path, as_version=4)
@@ -120,7 +125,7 @@ def main(argv=None) -> int:
             else:
                 cell.id = notebook.cells[index].id
                 notebook.cells[index] = cell
-            nbformat.write(notebook, path)
+            write_atomically(path, nbformat.writes(notebook) + "\n")
     if args.check and stale:
         print(f"Out of step with version {version()} and {repository_url()}: " + ", ".join(stale) +
               "\nRun: python tools/release.py --write", file=sys.stderr)

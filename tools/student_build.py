@@ -23,9 +23,12 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,25 +155,77 @@ def chapters(book: Path = BOOK) -> list[Path]:
     return sorted(book.glob("[0-9][0-9]_*.ipynb"))
 
 
-def build(out: Path, book: Path = BOOK) -> list[Exercise]:
-    """Writes the student notebooks and a README into `out` (replaced)."""
-    if out.resolve() in (ROOT.resolve(), book.resolve()) or book.resolve().is_relative_to(out.resolve()):
-        raise StudentBuildError(f"refusing to replace {out}: choose an output folder outside the sources.")
+MANIFEST = ".student-build"  # in every build: the files it wrote, one a line (what a rebuild may replace)
+
+
+def _refuse_unsafe(out: Path, book: Path) -> None:
+    """Refuses outputs inside the sources or over anything the build did not make itself."""
+    target = out.resolve()
+    for source in (book.resolve(), (ROOT / "resnet_lib").resolve()):
+        if target.is_relative_to(source) or source.is_relative_to(target):
+            raise StudentBuildError(f"refusing to write into {out}: it overlaps the sources ({source}); "
+                                    "choose an output folder outside book/ and resnet_lib/, e.g. _build/student.")
+    probe = target if target.exists() else target.parent
+    while not probe.exists():
+        probe = probe.parent
+    tracked = subprocess.run(["git", "ls-files", "--", str(target)], cwd=probe if probe.is_dir() else probe.parent,
+                             capture_output=True, text=True)
+    if tracked.returncode == 0 and tracked.stdout.strip():
+        first = tracked.stdout.split()[0]
+        raise StudentBuildError(f"refusing to write into {out}: git tracks files there ({first} ...); "
+                                "choose an output folder that holds no committed files, e.g. _build/student.")
+    if out.is_dir() and not any(out.iterdir()):
+        return  # an empty folder: nothing in it to lose
     if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    exercises = []
-    for path in chapters(book):
-        notebook, found = student_notebook(json.loads(path.read_text()), path.name)
-        (out / path.name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
-        exercises += found
-    (out / "README.md").write_text(README)
+        manifest = out / MANIFEST
+        if not out.is_dir() or not manifest.is_file():
+            raise StudentBuildError(f"refusing to replace {out}: it exists and was not made by make student (no "
+                                    f"{MANIFEST} in it); nothing was deleted. Move it away or choose another --out.")
+        ours = set(manifest.read_text().split()) | {MANIFEST}
+        others = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
+                        and str(p.relative_to(out)) not in ours)
+        if others:
+            raise StudentBuildError(f"refusing to replace {out}: it holds files that make student did not write "
+                                    f"({', '.join(others[:5])}{' ...' if len(others) > 5 else ''}); nothing was "
+                                    "deleted. Move them elsewhere (or choose another --out) and run it again.")
+
+
+def build(out: Path, book: Path = BOOK) -> list[Exercise]:
+    """Writes the student notebooks and a README into `out`, safely.
+
+    The build goes into a fresh temporary folder beside `out` and is renamed into place only once
+    complete. An existing `out` is replaced only if it is an earlier build holding nothing but what
+    that build wrote (its `.student-build` manifest); anything else is refused, and nothing deleted.
+    """
+    out = Path(out)
+    _refuse_unsafe(out, book)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        exercises, written = [], []
+        for path in chapters(book):
+            notebook, found = student_notebook(json.loads(path.read_text()), path.name)
+            (staging / path.name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+            exercises += found
+            written.append(path.name)
+        (staging / "README.md").write_text(README)
+        (staging / MANIFEST).write_text("\n".join([*written, "README.md"]) + "\n")
+        if out.exists():  # an earlier build, checked above: move it aside, put the new one in, then drop it
+            previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, previous / out.name)
+            os.replace(staging, out)
+            shutil.rmtree(previous)
+        else:
+            os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # the temporary folder this build made, nothing else
+        raise
     return exercises
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "student", help="output folder (replaced)")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "student", help="output folder (an earlier build there is replaced; anything else is refused)")
     args = parser.parse_args(argv)
     try:
         exercises = build(args.out)
