@@ -185,4 +185,5 @@ def test_colab_links_and_footer_name_the_release_the_install_cells_install(brows
         for link in links:
             assert re.search(rf"/github/[^/]+/[^/]+/blob/{re.escape(tag)}/book/{path.name}$", link), link
         assert f"Release {tag}" in page.page.locator(".extra_footer").inner_text()
+        assert "google.colab" not in page.page.locator("main").inner_text(), "the Colab-only cell is on the page"
         page.page.close()

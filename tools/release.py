@@ -4,7 +4,8 @@ The version is `__version__` in `resnet_lib/__init__.py`; the repository URL is 
 `_config.yml`. From those two, this writes (or checks):
 
 * every chapter's Colab install cell, which installs `resnet_lib` from the tag `v<version>`
-  (and only on Colab; a failed install stops the chapter with one clear sentence);
+  (and only on Colab; a failed install stops the chapter with one clear sentence), tagged
+  `remove-cell` so that the website, where it cannot run, leaves it out;
 * `repository.branch` in `_config.yml`, which the website's Open-in-Colab links open, so that a
   reader in Colab gets the notebooks of the same release the install cell installs;
 * the website's footer, which names the release.
@@ -25,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "_config.yml"
 TAG = "colab-install"
+# The cell is for Colab only: the website (which cannot run it) leaves it out, the notebook keeps it.
+TAGS = [TAG, "remove-cell"]
 
 
 def version() -> str:
@@ -115,11 +118,12 @@ def main(argv=None) -> int:
     for path in chapter_notebooks():
         notebook = nbformat.read(path, as_version=4)
         index = install_cell_index(notebook)
-        if index is not None and notebook.cells[index].source == source:
+        if index is not None and notebook.cells[index].source == source \
+                and notebook.cells[index].metadata.get("tags") == TAGS:
             continue
         stale.append(f"{path.relative_to(ROOT)} (Colab install cell)")
         if args.write:
-            cell = nbformat.v4.new_code_cell(source, metadata={"tags": [TAG]})
+            cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(TAGS)})
             if index is None:
                 notebook.cells.insert(1, cell)
             else:
