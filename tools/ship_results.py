@@ -39,11 +39,14 @@ def check(source: Path) -> None:
         sweep.validate_sweep(result, source)
 
 
+def install(source: Path) -> Path:
+    """Replaces the shipped file of the same name with `source` (already `check`ed), atomically."""
+    return write_atomically(SHIPPED / source.name, source.read_bytes())
+
+
 def ship(source: Path) -> Path:
     check(source)
-    target = SHIPPED / source.name
-    write_atomically(target, source.read_bytes())
-    return target
+    return install(source)
 
 
 def main(argv=None) -> int:
@@ -57,7 +60,7 @@ def main(argv=None) -> int:
             print(f"ship_results: {error} Nothing was replaced.", file=sys.stderr)
             return 1
     for source in files:
-        print(f"shipped {source} -> {ship(source).relative_to(ROOT)}")
+        print(f"shipped {source} -> {install(source).relative_to(ROOT)}")  # checked above
     return 0
 
 

@@ -52,6 +52,11 @@ COMMANDS = {"depth_sweep": "depth-sweep", "plain_depths": "plain-depths",
             "resnet50_digits": "resnet50 --batch-norm-momentum 0.9", "resnet50_digits_keras_bn_momentum": "resnet50"}
 
 
+def _result_name(file) -> str:
+    """The result's name from its file: `x.json` and the sweep's partial file `x.partial.json` give "x"."""
+    return Path(file).name.removesuffix(".json").removesuffix(".partial")
+
+
 def rebuild_command(file, experiment: str | None = None) -> str:
     """How to make the result `file` again, as text to show: the experiment's command writing to `file`
     (a partial sweep file `x.partial.json` is completed into `x.json`), or, for a file shipped in this
@@ -63,7 +68,7 @@ def rebuild_command(file, experiment: str | None = None) -> str:
             (default: from the file's name, see `COMMANDS`).
     """
     file = Path(file)
-    name = file.name.removesuffix(".json").removesuffix(".partial")
+    name = _result_name(file)
     experiment = experiment or COMMANDS.get(name)
     if experiment is None:
         return "the `python -m resnet_lib.experiments ...` command that wrote it (see `--help`)"
@@ -83,9 +88,9 @@ def require_complete(result, file, experiment: str | None = None) -> dict:
     """
     if isinstance(result, dict) and result.get("complete") is True:
         return result
+    experiment = experiment or COMMANDS.get(_result_name(file))
     command = rebuild_command(file, experiment)
-    sweep = (experiment or COMMANDS.get(Path(file).name.removesuffix(".json").removesuffix(".partial"), "")
-             ).startswith("depth-sweep")
+    sweep = (experiment or "").startswith("depth-sweep")
     how = f"Complete it with {command} (it resumes where the run stopped)" if sweep else f"Rebuild it with {command}"
     raise ValueError(
         f"{str(file)!r} is a partial, unfinished run: it lacks \"complete\": true, which "
