@@ -22,7 +22,8 @@ KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 book: setup site-js
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Student notebooks: the chapters with every solution region replaced by a stub (see book/teachers.md).
+# Student notebooks: the chapters as nbgrader's generate_assignment releases them, every solution region
+# replaced by nbgrader's stub (run in a temporary course folder; see book/teachers.md).
 student: setup
 	$(BIN)/python tools/student_build.py --out _build/student
 

@@ -32,14 +32,23 @@ def _bottleneck_prefix(stage, block) -> str:
     return f"conv{stage}_block{block}"
 
 
-def _bottleneck_branch(x, filters, kernel_size, stride, prefix):
-    """The residual branch F(x): 1x1 (stride) -> 3x3 -> 1x1, batch norm after each, no final ReLU."""
+#: Where `convolutional_block` puts the branch's stride: on its first 1x1 convolution (ResNet v1,
+#: `keras.applications.ResNet50`) or on its middle convolution (ResNet v1.5, torchvision's layout).
+STRIDE_ON = ("first", "middle")
+
+
+def _bottleneck_branch(x, filters, kernel_size, stride, prefix, stride_on="first"):
+    """The residual branch F(x): 1x1 -> 3x3 -> 1x1, batch norm after each, no final ReLU.
+
+    The stride sits on the first convolution (`stride_on="first"`) or on the middle one ("middle").
+    """
     filters1, filters2, filters3 = filters
-    x = layers.Conv2D(filters1, 1, strides=stride, name=f"{prefix}_1_conv")(x)
+    first_stride, middle_stride = (stride, 1) if stride_on == "first" else (1, stride)
+    x = layers.Conv2D(filters1, 1, strides=first_stride, name=f"{prefix}_1_conv")(x)
     x = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name=f"{prefix}_1_bn")(x)
     x = layers.Activation("relu", name=f"{prefix}_1_relu")(x)
 
-    x = layers.Conv2D(filters2, kernel_size, padding="same", name=f"{prefix}_2_conv")(x)
+    x = layers.Conv2D(filters2, kernel_size, strides=middle_stride, padding="same", name=f"{prefix}_2_conv")(x)
     x = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name=f"{prefix}_2_bn")(x)
     x = layers.Activation("relu", name=f"{prefix}_2_relu")(x)
 
@@ -83,12 +92,15 @@ def identity_block(x, filters: Sequence[int], kernel_size: int = 3, *, stage: in
 
 
 def convolutional_block(
-    x, filters: Sequence[int], kernel_size: int = 3, stride: int = 2, *, stage: int, block: int
+    x, filters: Sequence[int], kernel_size: int = 3, stride: int = 2, *, stage: int, block: int,
+    stride_on: str = "first",
 ):
     """The bottleneck block with a projection shortcut: output = ReLU(F(x) + BN(W_s x)).
 
     As in the paper's v1 and `keras.applications.ResNet50`, the stride sits on the first 1x1
-    convolution of the branch and on the 1x1 projection of the shortcut.
+    convolution of the branch and on the 1x1 projection of the shortcut. With
+    `stride_on="middle"` the branch's stride moves to its middle convolution instead: the
+    "ResNet v1.5" layout of torchvision, with the same layers, names and weights.
 
     Args:
         x: input tensor of shape (batch, height, width, channels), any channel count.
@@ -98,6 +110,8 @@ def convolutional_block(
         stride: stride of the first 1x1 convolution and of the shortcut (1 keeps the size).
         stage: stage number, used in the layer names.
         block: block number within the stage, from 1, used in the layer names.
+        stride_on: `"first"` (ResNet v1, the default) or `"middle"` (ResNet v1.5): which
+            convolution of the branch carries the stride. The shortcut carries it in both.
 
     Returns:
         Tensor of shape (batch, ceil(height / stride), ceil(width / stride), filters[2]).
@@ -107,10 +121,12 @@ def convolutional_block(
     kernel_size = check_kernel_size("kernel_size", kernel_size)
     stride = check_int("stride", stride, minimum=1)
     prefix = _bottleneck_prefix(stage, block)
+    if stride_on not in STRIDE_ON:
+        raise ValueError(f"`stride_on` must be \"first\" (ResNet v1) or \"middle\" (ResNet v1.5), received {stride_on!r}.")
 
     shortcut = layers.Conv2D(filters[2], 1, strides=stride, name=f"{prefix}_0_conv")(x)
     shortcut = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name=f"{prefix}_0_bn")(shortcut)
-    x = _bottleneck_branch(x, filters, kernel_size, stride, prefix)
+    x = _bottleneck_branch(x, filters, kernel_size, stride, prefix, stride_on)
     x = layers.Add(name=f"{prefix}_add")([shortcut, x])
     return layers.Activation("relu", name=f"{prefix}_out")(x)
 

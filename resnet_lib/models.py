@@ -16,7 +16,7 @@ from resnet_lib.blocks import (
     imagenet_basic_block,
     plain_basic_block,
 )
-from resnet_lib.validation import check_input_shape, check_int
+from resnet_lib.validation import check_filters, check_input_shape, check_int
 
 #: ResNet50's stages after the stem: (stage number, (F1, F2, F3), number of blocks, first stride).
 RESNET50_STAGES = (
@@ -40,7 +40,24 @@ def _check_num_classes(num_classes) -> int:
     return num_classes
 
 
-def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: str = "resnet50"):
+def _check_stages(stages) -> tuple:
+    """Returns `stages` as a tuple of (stage, (F1, F2, F3), blocks, stride), each entry checked."""
+    if isinstance(stages, (str, bytes)) or not hasattr(stages, "__iter__"):
+        raise TypeError(f"`stages` must be a list of (stage, filters, blocks, stride), received {stages!r}.")
+    checked = []
+    for entry in stages:
+        if isinstance(entry, (str, bytes)) or not hasattr(entry, "__len__") or len(entry) != 4:
+            raise ValueError(f"each entry of `stages` must be (stage, (F1, F2, F3), blocks, stride), received {entry!r}.")
+        stage, filters, blocks, stride = entry
+        checked.append((check_int("stage", stage, minimum=1), check_filters("filters", filters, 3),
+                        check_int("blocks", blocks, minimum=1), check_int("stride", stride, minimum=1)))
+    if not checked:
+        raise ValueError("`stages` is empty: ResNet50 needs at least one stage after the stem.")
+    return tuple(checked)
+
+
+def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: str = "resnet50", *,
+             stages=RESNET50_STAGES):
     """ResNet50 (He et al., 2016, v1), built stage by stage from the blocks of `resnet_lib.blocks`.
 
     The model is architecturally identical to `keras.applications.ResNet50(weights=None,
@@ -64,12 +81,17 @@ def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: 
             to a weights file of `keras.applications.ResNet50` (see `load_pretrained_resnet50`).
             With 1000 classes the classifier is transferred too; otherwise it stays random.
         name: the model's name.
+        stages: the stages after the stem, as (stage number, (F1, F2, F3), number of blocks, stride
+            of the first block); `RESNET50_STAGES` by default. Another list builds a variant with
+            the same stem and head, e.g. other strides (chapter 5 builds a blog walkthrough's
+            network, whose stage 2 has stride 2, this way).
 
     Returns:
         A `keras.Model` mapping (batch, *input_shape) images to (batch, num_classes) probabilities.
     """
     input_shape = check_input_shape("input_shape", input_shape, min_size=32)
     num_classes = _check_num_classes(num_classes)
+    stages = _check_stages(stages)
 
     inputs = keras.Input(shape=input_shape, name="input_layer")
     x = layers.ZeroPadding2D(padding=3, name="conv1_pad")(inputs)
@@ -79,7 +101,7 @@ def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: 
     x = layers.ZeroPadding2D(padding=1, name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
-    for stage, filters, blocks, stride in RESNET50_STAGES:
+    for stage, filters, blocks, stride in stages:
         x = convolutional_block(x, filters, stride=stride, stage=stage, block=1)
         for block in range(2, blocks + 1):
             x = identity_block(x, filters, stage=stage, block=block)
