@@ -1,10 +1,9 @@
-"""What every benchmark records: the machine, the versions, and timing alternated between variants."""
+"""What every benchmark shares: where it ran (`provenance`), fresh worker processes, and the estimators."""
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -13,32 +12,15 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
-#: CPU features that decide which kernels TensorFlow (oneDNN) can use.
-CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
 
+def provenance() -> dict:
+    """What every benchmark result records about where it ran (`resnet_lib.provenance`): the machine,
+    the versions, and the git commit. Imported here, when a result is written: importing resnet_lib
+    imports TensorFlow, which some benchmarks' parent processes must not do before their workers."""
+    import resnet_lib  # noqa: F401  (first: importing TensorFlow before it would leave oneDNN off in this process)
+    from resnet_lib.provenance import git_state, hardware, versions
 
-def machine() -> dict:
-    info = {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()}
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return info
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
-    flags = set(next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), []))
-    info["cpu"] = model
-    info["cpu_features"] = {feature: feature in flags for feature in CPU_FEATURES}
-    return info
-
-
-def versions() -> dict:
-    import resnet_lib  # first: importing TensorFlow before it would leave oneDNN off in this process
-
-    import keras
-    import numpy
-    import tensorflow
-
-    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__, "keras": keras.__version__,
-            "numpy": numpy.__version__, "resnet_lib": resnet_lib.__version__}
+    return {"machine": hardware(), "versions": versions(), "git": git_state()}
 
 
 def run_worker(script: Path, arguments: list[str], environment: dict | None = None, timeout: float = 1800) -> dict:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, run_worker, versions  # noqa: E402
+from _common import provenance, run_worker  # noqa: E402
 
 SIZES = (1024, 2048, 4096)
 
@@ -125,7 +125,7 @@ def main(argv=None) -> dict:
     for image_size, batch_size, steps in ((32, 64, 12), (64, 32, 8)):
         models[f"{image_size}x{image_size}, batch {batch_size}"] = run_worker(
             script, ["model", str(image_size), str(batch_size), str(steps)])
-    results = {"machine": machine(), "versions": versions(), "matmul_gflops": peak,
+    results = {**provenance(), "matmul_gflops": peak,
                "peak": {"gflops": best_rate, "library": best_library}, "resnet50": {}}
     print(f"\nfloat32 matmul peak: {best_rate:.1f} GFLOP/s ({best_library}); by library and size:")
     for library, rates in peak.items():

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import resnet_lib  # noqa: E402,F401  (first: switches TensorFlow's oneDNN kernels on)
-from _common import machine, versions  # noqa: E402
+from _common import provenance  # noqa: E402
 from resnet_lib.files import write_atomically  # noqa: E402
 
 GROUPS = (
@@ -104,7 +104,7 @@ def main(argv=None) -> dict:
     if not onednn_enabled():
         print("WARNING: TensorFlow runs without oneDNN in this process; the profile is not of the book's set-up.")
     results = {
-        "machine": machine(), "versions": versions(), "onednn": onednn_enabled(),
+        **provenance(), "onednn": onednn_enabled(),
         "settings": {"batch_size": batch_size, "image_size": image_size, "steps": args.steps},
         "wall_seconds": wall, "kernel_seconds": kernel_seconds,
         "groups_seconds": dict(groups.most_common()), "top_ops_seconds": dict(collections.Counter(times).most_common(12)),

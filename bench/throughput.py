@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import resnet_lib  # noqa: E402  (first: it switches TensorFlow's oneDNN kernels on)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best, machine, median, versions  # noqa: E402
+from _common import best, median, provenance  # noqa: E402
 from resnet_lib.files import write_atomically  # noqa: E402
 
 import keras  # noqa: E402
@@ -83,8 +83,7 @@ def main(argv=None) -> dict:
     ours, reference = order
     results = {
         "settings": vars(args),
-        "machine": machine(),
-        "versions": versions(),
+        **provenance(),
         "estimator": "best round (fastest sample); medians alongside",
         "images_per_second": {n: {t: best(v) for t, v in s.items()} for n, s in samples.items()},
         "median_images_per_second": {n: {t: median(v) for t, v in s.items()} for n, s in samples.items()},

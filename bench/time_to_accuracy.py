@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import resnet_lib  # noqa: E402,F401  (first: switches TensorFlow's oneDNN kernels on)
-from _common import machine, versions  # noqa: E402
+from _common import provenance  # noqa: E402
 from resnet_lib.files import write_atomically  # noqa: E402
 
 
@@ -72,7 +72,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--target", type=float, default=0.95)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
-    results = {"machine": machine(), "versions": versions(), "target": args.target,
+    results = {**provenance(), "target": args.target,
                "onednn": resnet_lib.training.onednn_enabled(),
                "resnet50": resnet50_run(args.resnet50_epochs, args.target), "residual_20": depth20_run(args.target)}
     print(f"\nTime to {args.target:.0%} test accuracy on digits (fixed schedules, seed 0):")

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best, machine, median, run_worker, versions  # noqa: E402
+from _common import best, median, provenance, run_worker  # noqa: E402
 
 #: "baseline" is plain `model.fit` on NumPy arrays with batch 32 and TensorFlow's and Keras' defaults
 #: (TensorFlow switches its oneDNN kernels on by default only on CPUs with AVX-512; Keras leaves XLA off on CPUs;
@@ -163,7 +163,7 @@ def main(argv=None) -> dict:
     base = speeds["baseline"]
     results = {
         "settings": {k: v for k, v in vars(args).items() if k != "worker"},
-        "machine": machine(), "versions": versions(),
+        **provenance(),
         "estimator": "fastest timed epoch over all rounds; medians alongside",
         "images_per_second": speeds, "median_images_per_second": {n: median(v) for n, v in samples.items()},
         "samples": samples, "notes": notes,

@@ -1,8 +1,8 @@
 """resnet_lib: the tested library behind the book "Residual Networks in Keras".
 
-Blocks (`identity_block`, `convolutional_block`, `basic_block`, ...), whole networks (`resnet50`,
-`build_network`), weight transfer from `keras.applications.ResNet50`, data loading with an offline
-default, and seeded training helpers.
+Blocks (`identity_block`, `convolutional_block`, `cifar_basic_block`, ...), whole networks
+(`resnet50`, `resnet18`, `resnet34`, `build_network`), weight transfer from
+`keras.applications.ResNet50`, data loading with an offline default, and seeded training helpers.
 """
 
 import os as _os
@@ -14,17 +14,25 @@ import os as _os
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from resnet_lib.blocks import (  # noqa: E402
-    basic_block,
+    cifar_basic_block,
+    cifar_plain_block,
     convolutional_block,
     identity_block,
     imagenet_basic_block,
-    plain_basic_block,
     plain_bottleneck_block,
 )
 from resnet_lib import results  # noqa: E402  (the precomputed results the chapters load)
 from resnet_lib.data import Dataset, DatasetUnavailableError, load_dataset  # noqa: E402
 from resnet_lib.layers import ParameterFreeShortcut  # noqa: E402
-from resnet_lib.models import RESNET50_STAGES, basic_resnet, build_network, resnet50, valid_depths  # noqa: E402
+from resnet_lib.models import (  # noqa: E402
+    RESNET50_STAGES,
+    build_network,
+    imagenet_stem,
+    resnet18,
+    resnet34,
+    resnet50,
+    valid_depths,
+)
 from resnet_lib.training import (  # noqa: E402
     gradient_norms,
     load_history,
@@ -42,18 +50,20 @@ __all__ = [
     "ParameterFreeShortcut",
     "RESNET50_STAGES",
     "WeightsUnavailableError",
-    "basic_block",
-    "basic_resnet",
     "build_network",
+    "cifar_basic_block",
+    "cifar_plain_block",
     "convolutional_block",
     "gradient_norms",
     "identity_block",
     "imagenet_basic_block",
+    "imagenet_stem",
     "load_dataset",
     "load_history",
     "load_pretrained_resnet50",
-    "plain_basic_block",
     "plain_bottleneck_block",
+    "resnet18",
+    "resnet34",
     "resnet50",
     "results",
     "save_history",

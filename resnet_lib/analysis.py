@@ -103,7 +103,7 @@ def trainable_parameters(model: keras.Model) -> int:
         model: a built `keras.Model`.
 
     Returns:
-        The total size of `model.trainable_weights`, e.g. 11,689,512 for `resnet_lib.basic_resnet(18)`.
+        The total size of `model.trainable_weights`, e.g. 11,689,512 for `resnet_lib.resnet18()`.
 
     Raises:
         TypeError: if `model` is not a `keras.Model`.
@@ -155,8 +155,9 @@ def randomize_batch_norm(model: keras.Model, seed: int = 0) -> list[str]:
     return changed
 
 
-def _kind(layer: keras.layers.Layer) -> str:
-    """The layer's class, with the kernel size and any stride of a convolution, or an activation's name."""
+def _layer_type(layer: keras.layers.Layer) -> str:
+    """The table's "kind" column: the layer's class, with the kernel size and any stride of a convolution, or an
+    activation's function."""
     kind = type(layer).__name__
     if isinstance(layer, _CONVOLUTIONS):
         kind += " " + "x".join(str(size) for size in layer.kernel_size)
@@ -205,7 +206,7 @@ def layer_table(
         )
     headings = ["layer", *extra_columns, "kind", "output shape", "params"]
     rows = [
-        [layer.name, *(str(column(layer)) for column in extra_columns.values()), _kind(layer),
+        [layer.name, *(str(column(layer)) for column in extra_columns.values()), _layer_type(layer),
          _output_shape(layer), f"{layer.count_params():,}"]
         for layer in model.layers
     ]

@@ -6,8 +6,10 @@ Two families:
   norm): `identity_block` keeps the shape and adds the input unchanged; `convolutional_block`
   changes the shape and projects the shortcut with a 1x1 convolution and batch norm. Layer names
   follow `keras.applications.ResNet50`, e.g. `conv3_block2_2_conv`, so weights transfer by name.
-* The **basic** block of the CIFAR-style depth family (3x3 -> 3x3): `basic_block` with a
-  parameter-free shortcut, and `plain_basic_block`, the same layers without the shortcut.
+* The **basic** blocks (3x3 -> 3x3): `cifar_basic_block`, the block of the CIFAR-style depth family
+  (He et al., 2016, section 4.2) with a parameter-free shortcut, and `cifar_plain_block`, the same
+  layers without the shortcut; `imagenet_basic_block`, the block of ResNet-18/34, original or
+  pre-activation, with a projection shortcut where the shape changes.
 
 In every function `x` is the running tensor and `shortcut` is the skip path.
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import keras
 from keras import layers
 
 from resnet_lib.layers import ParameterFreeShortcut
@@ -175,7 +176,7 @@ def _check_basic_args(x, filters, stride, stage, block, batch_norm_momentum):
     return filters, stride, prefix
 
 
-def basic_block(
+def cifar_basic_block(
     x,
     filters: int,
     stride: int = 1,
@@ -213,7 +214,7 @@ def basic_block(
         raise ValueError("`zero_init_residual=True` needs `batch_norm=True`: it zeroes the last batch norm's gamma.")
     if x.shape[-1] > filters:
         raise ValueError(
-            f"basic_block {prefix}: the input has {x.shape[-1]} channels, more than `filters`={filters}; "
+            f"cifar_basic_block {prefix}: the input has {x.shape[-1]} channels, more than `filters`={filters}; "
             "the parameter-free shortcut can only add channels."
         )
 
@@ -229,7 +230,7 @@ def basic_block(
     return layers.Activation("relu", name=f"{prefix}_out")(x)
 
 
-def plain_basic_block(
+def cifar_plain_block(
     x,
     filters: int,
     stride: int = 1,
@@ -240,9 +241,9 @@ def plain_basic_block(
     batch_norm_momentum: float = 0.9,
     kernel_regularizer=None,
 ):
-    """`basic_block` without the shortcut: output = ReLU(F(x)), with exactly the same parameters.
+    """`cifar_basic_block` without the shortcut: output = ReLU(F(x)), with exactly the same parameters.
 
-    Args and returns as `basic_block` (there is no `zero_init_residual`: with no shortcut, a zero
+    Args and returns as `cifar_basic_block` (there is no `zero_init_residual`: with no shortcut, a zero
     gamma would cut the signal).
     """
     filters, stride, prefix = _check_basic_args(x, filters, stride, stage, block, batch_norm_momentum)

@@ -237,7 +237,14 @@ def _sha256_of(path: Path) -> str:
 
 
 def _download(url: str, destination: Path, expected_sha256: str, timeout: float) -> None:
-    """Downloads `url` to `destination` atomically, keeping it only if its sha256 matches."""
+    """Downloads `url` to `destination` atomically, keeping it only if its sha256 matches.
+
+    Not `keras.utils.get_file`, measured with Keras 3.15: it takes no timeout (its `urlretrieve`
+    waited on a silent server for as long as we let it, unless the process-wide socket default is
+    changed), writes straight to the final name (a killed download leaves a partial file that
+    the cache would then trust), keeps a file that fails its checksum, and says neither which file
+    nor what hash it received. `urlopen(timeout=)` bounds this one connection only.
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=destination.name + ".", suffix=".part")
     try:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from resnet_lib.sweep import KINDS
+
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -148,7 +150,6 @@ def run_plain_depths(recipe: dict, seed: int = 0, progress: bool = True, residua
 
 
 SWEEP_DEPTHS = (8, 14, 20, 32, 44, 56)
-SWEEP_KINDS = ("plain", "residual")
 GRADIENT_BATCH = 256  # the first images of the training set, for the per-layer gradient norms
 
 
@@ -204,8 +205,8 @@ def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=
     from resnet_lib.models import build_network
     from resnet_lib.training import gradient_norms, set_seed, train
 
-    if kind not in SWEEP_KINDS:
-        raise ValueError(f"`kind` must be one of {SWEEP_KINDS}, received {kind!r}.")
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {KINDS}, received {kind!r}.")
     if data is None:
         data = load_dataset(recipe["dataset"], image_size=recipe["image_size"], channels=recipe["channels"])
     residual = kind == "residual"
@@ -267,9 +268,8 @@ def resume_state(recipe: dict, out, *, fresh: bool = False) -> tuple[dict, Path 
             run, or another recipe); the message names it and says that --fresh starts over.
     """
     from resnet_lib import sweep as sweeps
-    from resnet_lib.training import load_history
 
-    empty = {kind: {} for kind in SWEEP_KINDS}
+    empty = {kind: {} for kind in KINDS}
     if out is None or fresh:
         return empty, None
     out = Path(out)
@@ -280,17 +280,13 @@ def resume_state(recipe: dict, out, *, fresh: bool = False) -> tuple[dict, Path 
                f"and writes over {str(partial_path(out))!r} as it goes"
                + (f" and replaces {str(out)!r} once the new sweep is complete" if source == out else "")
                + "; or give another --out to keep this file as it is.")
-        try:
-            data = load_history(source)
-        except ValueError as error:
-            raise ValueError(f"{error} The sweep cannot resume from it. {fix}") from None
-        sweeps.validate_sweep(data, source, partial=data.get("complete") is not True, fix=fix)
+        data = sweeps.load_sweep(source, partial=True, fix=f"The sweep cannot resume from it. {fix}")
         if data["recipe"] != recipe:
             differences = ", ".join(f"{key} {data['recipe'].get(key)!r} instead of {recipe.get(key)!r}"
                                     for key in sorted(set(recipe) | set(data["recipe"]))
                                     if data["recipe"].get(key) != recipe.get(key))
             raise ValueError(f"{str(source)!r} holds a sweep made with another recipe ({differences}). {fix}")
-        return {kind: dict(data["runs"].get(kind, {})) for kind in SWEEP_KINDS}, source
+        return {kind: dict(data["runs"].get(kind, {})) for kind in KINDS}, source
     return empty, None
 
 
@@ -414,7 +410,7 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
     from tqdm.auto import tqdm
 
     from resnet_lib.provenance import provenance
-    from resnet_lib.training import save_history
+    from resnet_lib.sweep import load_sweep, save_sweep
     from resnet_lib.validation import check_int
 
     seeds = [check_int("seeds", s, minimum=0) for s in seeds]
@@ -426,21 +422,19 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
     start = time.perf_counter()
     runs, source = resume_state(recipe, out, fresh=fresh)
     resumed_seeds = {int(s) for by_depth in runs.values() for by_seed in by_depth.values() for s in by_seed}
-    result = {"recipe": recipe, "seeds": sorted(set(seeds) | resumed_seeds), "kinds": list(SWEEP_KINDS), "runs": runs}
+    result = {"recipe": recipe, "seeds": sorted(set(seeds) | resumed_seeds), "kinds": list(KINDS), "runs": runs}
     done = {(k, d, s) for k, by_depth in runs.items() for d, by_seed in by_depth.items() for s in by_seed}
     # Every seed for every depth and kind, those of the resumed runs too: a complete sweep is a full grid.
     tasks = [(recipe, kind, depth, seed) for depth in sorted(recipe["depths"], reverse=True) for seed in result["seeds"]
-             for kind in SWEEP_KINDS if (kind, str(depth), str(seed)) not in done]
+             for kind in KINDS if (kind, str(depth), str(seed)) not in done]
     if not tasks and source is not None and source == out:
-        from resnet_lib.training import load_history
-
-        return {**load_history(out), "runs_reused": len(done)}  # a finished sweep with every run: nothing to do
+        return {**load_sweep(out, partial=True), "runs_reused": len(done)}  # a finished sweep with every run: nothing to do
     kept = {"path": source, "runs": len(done)}  # where the runs trained so far are, for Ctrl-C
 
     def record(kind, depth, seed, run):
         result["runs"][kind].setdefault(str(depth), {})[str(seed)] = run
         if out is not None:
-            save_history({**result, "complete": False}, partial)
+            save_sweep({**result, "complete": False}, partial)
             kept["path"], kept["runs"] = partial, kept["runs"] + 1
 
     bar = tqdm(total=len(tasks), desc="depth sweep", unit="run", disable=not progress)
@@ -459,7 +453,7 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
         raise SweepInterrupted(kept["path"] if out is not None else None, kept["runs"]) from None
     finally:
         bar.close()
-    for kind in SWEEP_KINDS:  # depths and seeds in order, whatever order the runs finished in
+    for kind in KINDS:  # depths and seeds in order, whatever order the runs finished in
         result["runs"][kind] = {str(d): {str(s): result["runs"][kind][str(d)][str(s)]
                                          for s in sorted(int(s) for s in result["runs"][kind][str(d)])}
                                 for d in sorted(int(d) for d in result["runs"][kind])}
@@ -468,7 +462,7 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
                                       wall_seconds=time.perf_counter() - start)
     result["complete"] = True  # last: the mark of a finished sweep, which the loaders require
     if out is not None:
-        save_history(result, out)
+        save_sweep(result, out)
         if partial.exists():  # written by this sweep (or the interrupted run of it that this one resumed)
             partial.unlink()
     return {**result, "runs_reused": len(done)}

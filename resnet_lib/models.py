@@ -1,4 +1,4 @@
-"""Whole networks: ResNet50, and the plain/residual depth family of He et al. (2016)."""
+"""Whole networks: ResNet50, ResNet-18/34, and the plain/residual depth family of He et al. (2016)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from keras import layers
 
 from resnet_lib.blocks import (
     BOTTLENECK_BN_EPSILON,
-    basic_block,
+    cifar_basic_block,
+    cifar_plain_block,
     convolutional_block,
     identity_block,
     imagenet_basic_block,
-    plain_basic_block,
 )
-from resnet_lib.validation import check_filters, check_input_shape, check_int
+from resnet_lib.validation import check_filters, check_image_tensor, check_input_shape, check_int
 
 #: ResNet50's stages after the stem: (stage number, (F1, F2, F3), number of blocks, first stride).
 RESNET50_STAGES = (
@@ -56,6 +56,32 @@ def _check_stages(stages) -> tuple:
     return tuple(checked)
 
 
+def imagenet_stem(x, *, use_bias: bool = True, preactivation: bool = False):
+    """The stem `conv1` + `pool1` of the ImageNet ResNets: 7x7/2 convolution, batch norm, ReLU, 3x3/2 max pool.
+
+    It reduces the image by 4 in height and width, to 64 channels. The layers are named as in
+    `keras.applications.ResNet50`: `conv1_pad`, `conv1_conv`, `conv1_bn`, `conv1_relu`, `pool1_pad`,
+    `pool1_pool`; the two options are those of Keras' ResNet builder too.
+
+    Args:
+        x: the input images, (batch, height, width, channels).
+        use_bias: give the convolution a bias (ResNet50, as in Keras; ResNet-18/34 have none).
+        preactivation: leave out the batch norm and ReLU, for pre-activation (v2) blocks, which
+            normalise their own input.
+
+    Returns:
+        Tensor of shape (batch, ceil(height / 4), ceil(width / 4), 64).
+    """
+    check_image_tensor("x", x)
+    x = layers.ZeroPadding2D(padding=3, name="conv1_pad")(x)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
+    if not preactivation:
+        x = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name="conv1_bn")(x)
+        x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=1, name="pool1_pad")(x)
+    return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+
 def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: str = "resnet50", *,
              stages=RESNET50_STAGES):
     """ResNet50 (He et al., 2016, v1), built stage by stage from the blocks of `resnet_lib.blocks`.
@@ -66,7 +92,8 @@ def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: 
 
     Layout (shapes for a 64x64 input):
 
-    * stem `conv1`: 7x7/2 convolution, batch norm, ReLU, 3x3/2 max pool -> (16, 16, 64)
+    * stem `conv1` + `pool1` (`imagenet_stem`): 7x7/2 convolution, batch norm, ReLU, 3x3/2 max pool
+      -> (16, 16, 64)
     * `conv2`: convolutional block (stride 1) + 2 identity blocks -> (16, 16, 256)
     * `conv3`: convolutional block (stride 2) + 3 identity blocks -> (8, 8, 512)
     * `conv4`: convolutional block (stride 2) + 5 identity blocks -> (4, 4, 1024)
@@ -94,12 +121,7 @@ def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: 
     stages = _check_stages(stages)
 
     inputs = keras.Input(shape=input_shape, name="input_layer")
-    x = layers.ZeroPadding2D(padding=3, name="conv1_pad")(inputs)
-    x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
-    x = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name="conv1_bn")(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
-    x = layers.ZeroPadding2D(padding=1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    x = imagenet_stem(inputs)
 
     for stage, filters, blocks, stride in stages:
         x = convolutional_block(x, filters, stride=stride, stage=stage, block=1)
@@ -118,41 +140,49 @@ def resnet50(input_shape=(64, 64, 3), num_classes: int = 6, weights=None, name: 
     return model
 
 
-def basic_resnet(depth: int, input_shape=(224, 224, 3), num_classes: int = 1000, *, preactivation: bool = False,
-                 name: str | None = None):
-    """ResNet-18 or ResNet-34 (He et al., 2016a), optionally with pre-activation blocks (2016b).
+def resnet18(input_shape=(224, 224, 3), num_classes: int = 1000, *, preactivation: bool = False,
+             name: str | None = None):
+    """ResNet-18 (He et al., 2016a), optionally with pre-activation blocks (2016b).
 
-    Same stem as ResNet50 (7x7/2 convolution, 3x3/2 max pool), then four stages of
-    `imagenet_basic_block`s with 64, 128, 256 and 512 filters, global average pooling and a
-    softmax layer. The pre-activation network puts a final batch norm and ReLU before the pooling.
-    At 224x224 with 1000 classes, ResNet-18 has 11,689,512 trainable parameters and ResNet-34
-    21,797,672, as in the paper's reference implementations.
+    The stem of ResNet50 (`imagenet_stem`, its convolution without a bias), then four stages of
+    two `imagenet_basic_block`s each, with 64, 128, 256 and 512 filters, global average pooling and
+    a softmax layer. The pre-activation network puts a final batch norm and ReLU before the
+    pooling. At 224x224 with 1000 classes it has 11,689,512 trainable parameters, as the paper's
+    reference implementations.
 
     Args:
-        depth: 18 or 34.
         input_shape: (height, width, channels), height and width at least 32.
         num_classes: number of classes, at least 2.
         preactivation: use the pre-activation (v2) blocks.
-        name: the model's name; defaults to `resnet18`, `preact_resnet34`, ...
+        name: the model's name; defaults to `resnet18`, or `preact_resnet18` with `preactivation`.
 
     Returns:
         A `keras.Model` mapping (batch, *input_shape) images to (batch, num_classes) probabilities.
     """
-    if depth not in BASIC_RESNET_BLOCKS:
-        raise ValueError(f"`depth` must be 18 or 34 for the basic-block ResNets (use resnet50() for 50), received {depth!r}.")
+    return _basic_resnet(18, input_shape, num_classes, preactivation=preactivation, name=name)
+
+
+def resnet34(input_shape=(224, 224, 3), num_classes: int = 1000, *, preactivation: bool = False,
+             name: str | None = None):
+    """ResNet-34 (He et al., 2016a), optionally with pre-activation blocks (2016b).
+
+    As `resnet18`, with 3, 4, 6 and 3 basic blocks in the four stages (the stages of ResNet50, with
+    basic instead of bottleneck blocks): 21,797,672 trainable parameters at 224x224 with 1000 classes.
+
+    Args and returns as `resnet18`; the name defaults to `resnet34` or `preact_resnet34`.
+    """
+    return _basic_resnet(34, input_shape, num_classes, preactivation=preactivation, name=name)
+
+
+def _basic_resnet(depth: int, input_shape, num_classes, *, preactivation, name):
+    """ResNet-18 or ResNet-34: `imagenet_stem`, four stages of `imagenet_basic_block`s, the head."""
     if not isinstance(preactivation, bool):
         raise TypeError(f"`preactivation` must be True or False, received {preactivation!r}.")
     input_shape = check_input_shape("input_shape", input_shape, min_size=32)
     num_classes = _check_num_classes(num_classes)
 
     inputs = keras.Input(shape=input_shape, name="input_layer")
-    x = layers.ZeroPadding2D(padding=3, name="conv1_pad")(inputs)
-    x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
-    if not preactivation:  # v2 blocks normalise their own input
-        x = layers.BatchNormalization(epsilon=BOTTLENECK_BN_EPSILON, name="conv1_bn")(x)
-        x = layers.Activation("relu", name="conv1_relu")(x)
-    x = layers.ZeroPadding2D(padding=1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    x = imagenet_stem(inputs, use_bias=False, preactivation=preactivation)
 
     for stage, (blocks, filters) in enumerate(zip(BASIC_RESNET_BLOCKS[depth], (64, 128, 256, 512)), start=2):
         for block in range(1, blocks + 1):
@@ -266,7 +296,7 @@ def build_network(
     block_options = dict(batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum, kernel_regularizer=regularizer)
     if residual:
         block_options["zero_init_residual"] = zero_init_residual
-    block_fn = basic_block if residual else plain_basic_block
+    block_fn = cifar_basic_block if residual else cifar_plain_block
 
     inputs = keras.Input(shape=input_shape, name="input_layer")
     x = layers.Conv2D(

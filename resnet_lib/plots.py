@@ -72,30 +72,32 @@ def plot_gradient_norms(norms: dict, *, ax=None, title: str | None = None):
 
 
 def confusion_matrix(labels, predictions, num_classes: int) -> np.ndarray:
-    """Counts: entry [i, j] is the number of images of class i predicted as class j."""
+    """Counts: entry [i, j] is the number of images of class i predicted as class j
+    (`sklearn.metrics.confusion_matrix` over the classes 0 .. num_classes - 1)."""
+    from sklearn.metrics import confusion_matrix as count
+
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     if labels.shape != predictions.shape:
         raise ValueError(f"`labels` {labels.shape} and `predictions` {predictions.shape} must have the same shape.")
-    matrix = np.zeros((num_classes, num_classes), dtype=int)
-    np.add.at(matrix, (labels, predictions), 1)
-    return matrix
+    for name, values in (("labels", labels), ("predictions", predictions)):  # scikit-learn would drop them silently
+        outside = values[(values < 0) | (values >= num_classes) | (values != np.round(values))]
+        if outside.size:
+            raise ValueError(f"`{name}` must be classes 0..{num_classes - 1}, found {outside[0].item()!r}.")
+    return count(labels, predictions, labels=np.arange(num_classes))
 
 
 def plot_confusion_matrix(labels, predictions, class_names, *, ax=None, title: str | None = None):
-    """The confusion matrix as a heat map with the counts written in."""
+    """The confusion matrix as a heat map with the counts written in (`sklearn.metrics.ConfusionMatrixDisplay`);
+    empty cells are left blank, so the mistakes stand out."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     matrix = confusion_matrix(labels, predictions, len(class_names))
     ax = _axes(ax, figsize=(5, 4.5))
-    ax.imshow(matrix, cmap="Blues")
-    ticks = np.arange(len(class_names))
-    ax.set_xticks(ticks, class_names)
-    ax.set_yticks(ticks, class_names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    threshold = matrix.max() / 2
-    for (i, j), count in np.ndenumerate(matrix):
-        if count:
-            ax.text(j, i, str(count), ha="center", va="center", fontsize="small",
-                    color="white" if count > threshold else "black")
+    display = ConfusionMatrixDisplay(matrix, display_labels=list(class_names)).plot(
+        ax=ax, cmap="Blues", colorbar=False, values_format="d", text_kw={"fontsize": "small"})
+    for text in display.text_[matrix == 0]:
+        text.remove()
+    ax.set(xlabel="predicted class", ylabel="true class")
     if title:
         ax.set_title(title)
     return ax
@@ -222,7 +224,7 @@ def plot_sweep_gradient_norms(sweep: dict, depth: int, *, ax=None):
     ax = _axes(ax, figsize=(9, 3.6))
     for kind in sweeps.KINDS:
         for when, style in (("initial", "--"), ("final", "-")):
-            norms = sweeps.gradient_norms(sweep, kind, depth, when)
+            norms = sweeps.recorded_gradient_norms(sweep, kind, depth, when)
             layers = np.arange(1, norms.shape[1] + 1)
             positive = [column[column > 0] for column in norms.T]  # per layer, the seeds' nonzero norms
             mean, low, high = (np.array([f(c) if c.size else np.nan for c in positive])

@@ -1,7 +1,10 @@
-"""Reading the depth sweep (chapter 7): curves across seeds, final values, and the paper's three claims.
+"""The depth sweep's file (chapter 7): writing and reading it, curves across seeds, final values, the paper's claims.
 
 The sweep itself is trained by `python -m resnet_lib.experiments depth-sweep`
-(`resnet_lib.experiments.run_depth_sweep`); this module only reads its JSON file.
+(`resnet_lib.experiments.run_depth_sweep`), which writes its file with `save_sweep`; chapters read
+it with `load_sweep`. Both check its layout (`validate_sweep`). A sweep is one JSON file
+{"recipe", "seeds", "kinds", "runs": {kind: {depth: {seed: run}}}, "provenance", "complete"}, each
+run a training history (`resnet_lib.save_history` / `load_history` write and read one history).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from resnet_lib import results
+
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 METRIC_LABELS = {"loss": "training loss", "accuracy": "training accuracy", "val_loss": "validation loss",
                  "val_accuracy": "validation accuracy"}
+#: The two kinds of network the sweep compares, in the order of its figures: the one list of them.
 KINDS = ("plain", "residual")
 
 
@@ -22,14 +27,20 @@ RUN_LISTS = METRICS  # per epoch, in every run
 RUN_NORMS = ("gradient_norms_initial", "gradient_norms_final")  # {layer: norm}, in every run
 
 
-def load_sweep(path=None) -> dict:
+def load_sweep(path=None, *, partial: bool = False, fix: str | None = None) -> dict:
     """Reads a sweep file (default: the one shipped with the package, `resnet_lib.results`) and checks it.
+
+    Args:
+        path: the file, as `save_sweep` (or `python -m resnet_lib.experiments depth-sweep`) wrote it.
+        partial: accept a sweep in progress too (no `"complete": true`, runs missing), such as the
+            partial file a running sweep keeps beside its output; its layout is checked all the same.
+        fix: what an error message says to do (default: the command that rebuilds the file).
 
     Raises:
         FileNotFoundError: no file at `path`; the message gives the command that makes one.
-        ValueError: the file is not UTF-8 JSON, is a partial run (no `"complete": true`), or its
-            layout is broken (see `validate_sweep`); the message names the file, the first problem
-            and the command that rebuilds it.
+        ValueError: the file is not UTF-8 JSON, is a partial run (no `"complete": true`, unless
+            `partial`), or its layout is broken (see `validate_sweep`); the message names the file,
+            the first problem and the command that rebuilds it (or `fix`).
     """
     from resnet_lib.results import require_complete
     from resnet_lib.training import load_history
@@ -43,12 +54,29 @@ def load_sweep(path=None) -> dict:
     try:
         sweep = load_history(path)
     except ValueError as error:
-        raise ValueError(f"{error} {_rebuild(path, None)}") from None
-    missing = [key for key in ("recipe", "runs") if key not in sweep]
-    if missing:
-        raise ValueError(f"{str(path)!r} is not a depth sweep: it lacks {missing}. {_rebuild(path, None)}")
-    require_complete(sweep, path, _experiment(sweep.get("recipe"), sweep.get("seeds")))
-    return validate_sweep(sweep, path)
+        raise ValueError(f"{error} {fix or _rebuild(path, None)}") from None
+    finished = sweep.get("complete") is True
+    if not finished and not partial:
+        validate_sweep(sweep, path, partial=True, fix=fix)  # a file that is no sweep at all is named as such first
+        require_complete(sweep, path, _experiment(sweep.get("recipe"), sweep.get("seeds")))
+    return validate_sweep(sweep, path, partial=not finished, fix=fix)
+
+
+def save_sweep(sweep: dict, path) -> Path:
+    """Writes a sweep, finished (`"complete": true`) or in progress, as JSON, replacing `path` atomically.
+
+    Its layout is checked first (`validate_sweep`, as for a sweep in progress unless it says it is
+    complete), so a sweep file is never written broken. Numbers are stored as `save_history` stores
+    them: a diverged loss (NaN) as null, which `load_sweep` reads back as NaN.
+
+    Raises:
+        ValueError: the layout is broken; nothing is written.
+    """
+    from resnet_lib.training import save_history
+
+    finished = isinstance(sweep, dict) and sweep.get("complete") is True
+    validate_sweep(sweep, path, partial=not finished, fix=f"Nothing was written to {str(path)!r}.")
+    return save_history(sweep, path)
 
 
 def _experiment(recipe, seeds=None, *, fresh: bool = False) -> str:
@@ -171,7 +199,7 @@ def validate_sweep(sweep, path=None, *, partial: bool = False, fix: str | None =
     (kind, depth) the same seeds.
 
     Args:
-        sweep: the sweep, as `resnet_lib.load_history` reads it.
+        sweep: the sweep, as `load_sweep` reads it.
         path: the file it came from, named in the message (None: "the sweep").
         partial: check a sweep in progress (runs may be missing).
         fix: what the message says to do (default: the command that rebuilds the file).
@@ -222,8 +250,12 @@ def final_values(sweep: dict, kind: str, metric: str = "loss") -> dict[int, np.n
     return {depth: curves(sweep, kind, depth, metric)[:, -1] for depth in depths(sweep)}
 
 
-def gradient_norms(sweep: dict, kind: str, depth: int, when: str = "initial") -> np.ndarray:
-    """Per-layer gradient norms (seeds, layers), input to output; `when` is "initial" or "final"."""
+def recorded_gradient_norms(sweep: dict, kind: str, depth: int, when: str = "initial") -> np.ndarray:
+    """The per-layer gradient norms the sweep recorded, (seeds, layers), input to output.
+
+    `when` is "initial" (before training) or "final" (after it). To compute them for a model of
+    your own, use `resnet_lib.gradient_norms(model, x, y)`.
+    """
     _check(sweep, kind, depth)
     if when not in ("initial", "final"):
         raise ValueError(f"`when` must be 'initial' or 'final', received {when!r}.")

@@ -68,7 +68,11 @@ def set_seed(seed: int) -> None:
 
 
 class ProgressBar(keras.callbacks.Callback):
-    """A tqdm progress bar over epochs that shows the latest metrics (in notebooks too)."""
+    """A tqdm progress bar over epochs that shows the latest metrics (in notebooks too).
+
+    Not `tqdm.keras.TqdmCallback`: that one closes its bar at the end of every `fit`, and augmented
+    training runs one `fit` per epoch (see `train`).
+    """
 
     def __init__(self, epochs: int, description: str = "training"):
         super().__init__()
@@ -245,7 +249,10 @@ def train(
 
         shifts = np.random.default_rng(seed)
         history = {}
-        for epoch in range(epochs):  # a fresh shifted copy per epoch; the compiled step is reused
+        # A fresh shifted copy per epoch; the compiled step is reused. Kept rather than one `fit` over a
+        # stream of shifted batches (or keras.layers.RandomTranslation): the batch order and random draws
+        # would change, and with them every result of the shipped depth sweep that this loop made.
+        for epoch in range(epochs):
             x_epoch = random_shift(x_train, augment_shift, shifts)
             fitted = model.fit(x_epoch, y_train, initial_epoch=epoch, epochs=epoch + 1, **fit_options)
             for key, values in fitted.history.items():

@@ -18,7 +18,8 @@ import time
 
 from resnet_lib import sweep as sweeps
 
-KIND_CHOICES = (("plain", ("plain",)), ("residual", ("residual",)), ("both", ("plain", "residual")))
+#: The options of the plain/residual/both control, each with the kinds of network it shows (`sweep.KINDS`).
+KIND_OPTIONS = {**{kind: (kind,) for kind in sweeps.KINDS}, "both": sweeps.KINDS}
 VIEWS = ("learning curves", "gradient norms")
 
 
@@ -73,7 +74,7 @@ class DepthExplorer:
         self.depth = widgets.SelectionSlider(options=self.depths, value=depth, description="depth",
                                              continuous_update=True, style=label,
                                              layout=widgets.Layout(width="460px"))
-        self.kind = widgets.ToggleButtons(options=[name for name, _ in KIND_CHOICES], value="both",
+        self.kind = widgets.ToggleButtons(options=list(KIND_OPTIONS), value="both",
                                           description="networks", style={**label, "button_width": "90px"})
         self.metric = widgets.Dropdown(options=[(sweeps.METRIC_LABELS[m], m) for m in sweeps.METRICS], value="loss",
                                        description="metric", style=label, layout=widgets.Layout(width="280px"))
@@ -82,7 +83,7 @@ class DepthExplorer:
 
         self._curve_leaves: dict[tuple[str, str, int], widgets.VBox] = {}
         self._gradient_leaves: dict[int, widgets.VBox] = {}
-        jobs = [(m, k, d) for m in sweeps.METRICS for k, _ in KIND_CHOICES for d in self.depths]
+        jobs = [(m, k, d) for m in sweeps.METRICS for k in KIND_OPTIONS for d in self.depths]
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(jobs) + len(self.depths), desc="drawing the explorer's figures", disable=not progress)
@@ -90,7 +91,7 @@ class DepthExplorer:
         metric_stacks = []
         for metric in sweeps.METRICS:
             kind_stacks = []
-            for kind, _ in KIND_CHOICES:
+            for kind in KIND_OPTIONS:
                 leaves = []
                 for d in self.depths:
                     leaf = self._curve_leaf(metric, kind, d)
@@ -125,7 +126,7 @@ class DepthExplorer:
         self.widget = widgets.VBox([controls, self._views], layout=widgets.Layout(max_width="820px"))
 
     def _kind_index(self) -> int:
-        return [name for name, _ in KIND_CHOICES].index(self.kind.value)
+        return list(KIND_OPTIONS).index(self.kind.value)
 
     # --- figures ---------------------------------------------------------------------------------
 
@@ -136,7 +137,7 @@ class DepthExplorer:
         """The learning-curve figure for one setting of the controls, as PNG bytes."""
         from resnet_lib.plots import plot_depth_sweep
 
-        kinds = dict(KIND_CHOICES)[kind]
+        kinds = KIND_OPTIONS[kind]
         axes = plot_depth_sweep(self.sweep, depth, kinds, metric, live=self._live_for(depth))
         return figure_to_png(axes[0].figure, self.dpi)
 
@@ -150,7 +151,7 @@ class DepthExplorer:
     def _caption(self, metric, kind, depth) -> str:
         seeds = len(sweeps.seeds(self.sweep))
         parts = []
-        for name in dict(KIND_CHOICES)[kind]:
+        for name in KIND_OPTIONS[kind]:
             finals = sweeps.final_values(self.sweep, name, metric)[depth]
             parts.append(f"{name}-{depth} ends at {finals.mean():.3g} (seeds: {', '.join(f'{v:.3g}' for v in finals)})")
         return (f"{sweeps.METRIC_LABELS[metric].capitalize()} per epoch at depth {depth}, mean of {seeds} seeds, "
@@ -175,7 +176,7 @@ class DepthExplorer:
     def refresh(self, depth: int) -> None:
         """Draws the learning-curve figures of `depth` again (after `train_now` added a curve)."""
         for metric in sweeps.METRICS:
-            for kind, _ in KIND_CHOICES:
+            for kind in KIND_OPTIONS:
                 leaf = self._curve_leaves[(metric, kind, depth)]
                 leaf.children[0].value = self.curve_png(metric, kind, depth)
                 leaf.children[1].value = f"<small>{self._caption(metric, kind, depth)}</small>"
@@ -199,12 +200,12 @@ class DepthExplorer:
 
         kind = self.kind.value if kind is None else kind
         depth = self.depth.value if depth is None else depth
-        if kind not in dict(KIND_CHOICES):
-            raise ValueError(f"`kind` must be one of {[name for name, _ in KIND_CHOICES]}, received {kind!r}.")
+        if kind not in KIND_OPTIONS:
+            raise ValueError(f"`kind` must be one of {list(KIND_OPTIONS)}, received {kind!r}.")
         if depth not in self.depths:
             raise ValueError(f"`depth` must be one of the sweep's depths {self.depths}, received {depth!r}.")
         trained = {}
-        for name in dict(KIND_CHOICES)[kind]:
+        for name in KIND_OPTIONS[kind]:
             history = train_sweep_network(self.sweep["recipe"], name, depth, seed=0, progress=progress,
                                           epochs=epochs)
             self.live[(name, depth)] = history

@@ -53,7 +53,7 @@ def test_multiply_adds_descend_into_nested_models():
     "build, expected",
     [
         (lambda: resnet_lib.resnet50((224, 224, 3), 1000), 3_857_973_248),  # He et al. quote "3.8 x 10^9 FLOPs"
-        (lambda: resnet_lib.basic_resnet(18), 1_814_073_344),  # and "1.8 x 10^9" for ResNet-18
+        (lambda: resnet_lib.resnet18(), 1_814_073_344),  # and "1.8 x 10^9" for ResNet-18
     ],
     ids=["resnet50", "resnet18"],
 )
@@ -62,7 +62,7 @@ def test_multiply_adds_of_imagenet_networks(build, expected):
 
 
 def test_trainable_parameters():
-    assert analysis.trainable_parameters(resnet_lib.basic_resnet(18)) == 11_689_512
+    assert analysis.trainable_parameters(resnet_lib.resnet18()) == 11_689_512
     model = tiny_model()
     # conv 3*3*3*5 + 5, batch-norm gamma and beta 2*5, dense 80*7 + 7; the moving statistics are not trainable.
     assert analysis.trainable_parameters(model) == 140 + 10 + 567

@@ -7,10 +7,10 @@ from keras import layers
 
 from resnet_lib import (
     ParameterFreeShortcut,
-    basic_block,
+    cifar_basic_block,
+    cifar_plain_block,
     convolutional_block,
     identity_block,
-    plain_basic_block,
     plain_bottleneck_block,
 )
 
@@ -88,9 +88,9 @@ def test_plain_bottleneck_block_has_no_shortcut():
         (lambda x: identity_block(x, (4, 4, 16), stage=0, block=1), ValueError, r"`stage` must be at least 1"),
         (lambda x: convolutional_block(x, (4, 4, 16), stride=0, stage=2, block=1), ValueError, r"`stride` must be at least 1"),
         (lambda x: convolutional_block(x, (4, 4, 16), stride=1.5, stage=2, block=1), TypeError, r"`stride` must be an integer"),
-        (lambda x: basic_block(x, 8, stage=1, block=1), ValueError, r"16 channels, more than `filters`=8"),
-        (lambda x: basic_block(x, 16, stage=1, block=1, batch_norm=False, zero_init_residual=True), ValueError, r"`zero_init_residual=True` needs `batch_norm=True`"),
-        (lambda x: basic_block(x, 16, stage=1, block=1, batch_norm_momentum=1.5), ValueError, r"`batch_norm_momentum`"),
+        (lambda x: cifar_basic_block(x, 8, stage=1, block=1), ValueError, r"16 channels, more than `filters`=8"),
+        (lambda x: cifar_basic_block(x, 16, stage=1, block=1, batch_norm=False, zero_init_residual=True), ValueError, r"`zero_init_residual=True` needs `batch_norm=True`"),
+        (lambda x: cifar_basic_block(x, 16, stage=1, block=1, batch_norm_momentum=1.5), ValueError, r"`batch_norm_momentum`"),
         (lambda x: identity_block(np.zeros((1, 8, 8, 16)), (4, 4, 16), stage=2, block=1), TypeError, r"`x` must be a symbolic Keras tensor"),
     ],
 )
@@ -105,9 +105,9 @@ def test_blocks_refuse_a_tensor_of_the_wrong_rank():
 
 
 @pytest.mark.parametrize("stride, filters", [(1, 16), (2, 16), (2, 32)])
-def test_basic_block_and_its_plain_twin_have_the_same_parameters(stride, filters):
-    residual = block_model(basic_block, (8, 8, 16), filters, stride, stage=2, block=1)
-    plain = block_model(plain_basic_block, (8, 8, 16), filters, stride, stage=2, block=1)
+def test_cifar_basic_block_and_its_plain_twin_have_the_same_parameters(stride, filters):
+    residual = block_model(cifar_basic_block, (8, 8, 16), filters, stride, stage=2, block=1)
+    plain = block_model(cifar_plain_block, (8, 8, 16), filters, stride, stage=2, block=1)
     assert residual.count_params() == plain.count_params()
     assert residual.output.shape == plain.output.shape == (None, 8 // stride, 8 // stride, filters)
     assert any(isinstance(layer, layers.Add) for layer in residual.layers)
@@ -118,7 +118,7 @@ def test_basic_block_and_its_plain_twin_have_the_same_parameters(stride, filters
 
 
 def test_zero_initialised_residual_block_starts_as_relu_of_its_input():
-    model = block_model(basic_block, (6, 6, 16), 16, stage=1, block=1, zero_init_residual=True)
+    model = block_model(cifar_basic_block, (6, 6, 16), 16, stage=1, block=1, zero_init_residual=True)
     x = np.random.default_rng(2).normal(size=(3, 6, 6, 16)).astype("float32")
     np.testing.assert_allclose(model.predict(x, verbose=0), np.maximum(x, 0), atol=1e-6)
 

@@ -11,11 +11,26 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-LIBRARY_DEFINITIONS = re.compile(
-    r"^def (identity_block|convolutional_block|basic_block|plain_basic_block|resnet50|build_network|"
-    r"transfer_weights|load_dataset|train|gradient_norms|multiply_adds|multiply_adds_per_layer|"
-    r"trainable_parameters|randomize_batch_norm|layer_table)\(", re.MULTILINE
-)
+#: What each chapter writes out in code the reader runs, and the cell that proves it is the library's: the
+#: functions the chapter defines, and what that cell must contain (the call of the chapter's code, the library's
+#: counterpart, the comparisons). Chapter 7 compares with the run `live` of the library's `explorer.train_now`.
+CHAPTER_CODE = {
+    "01_why_deep_plain_networks_fail.ipynb": {
+        "defines": ("plain_block", "plain_network"),
+        "proof": ("plain_network(", "resnet_lib.build_network(", "get_config()", "count_params()",
+                  "resnet_lib.transfer_weights(", "np.array_equal("),
+    },
+    "02_skip_connections.ipynb": {
+        "defines": ("residual_block", "residual_network"),
+        "proof": ("residual_network(", "resnet_lib.build_network(", "get_config()", "count_params()",
+                  "resnet_lib.transfer_weights(", "np.array_equal("),
+    },
+    "07_depth_explorer.ipynb": {
+        "defines": ("learning_rate_schedule", "shift_images", "train_one"),
+        "proof": ("train_one(", 'live["loss"]', 'live["accuracy"]'),
+        "library_run": r"^live = explorer\.train_now\(",
+    },
+}
 
 
 def cells(path, kind=None):
@@ -59,6 +74,7 @@ def test_version_tag_and_links_agree():
         assert re.findall(r"git\+(\S+?)@(v[\w.]+)", install[0]) == [(url, tag)], path.name
 
 
+@pytest.mark.slow  # copies the repository and runs tools/release.py
 def test_the_release_check_fails_when_the_version_moves(tmp_path):
     for name in ("tools/release.py", "_config.yml", "resnet_lib/__init__.py", *(f"book/{p.name}" for p in NOTEBOOKS)):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +111,50 @@ def test_chapter_shape(path):
     for heading in ("What you'll do", "What you'll learn", "What you'll need", "Summary", "Exercises"):
         assert heading in markdown, f"{path.name} lacks a '{heading}' section"
     assert "import resnet_lib" in code or "from resnet_lib" in code
-    copies = LIBRARY_DEFINITIONS.findall(code)
-    assert not copies, f"{path.name} redefines library functions {copies}; import them from resnet_lib"
+
+
+def defining_cell(sources, function):
+    """Index of the one code cell (among `sources`) that defines `function`."""
+    found = [i for i, text in enumerate(sources) if re.search(rf"^def {function}\(", text, re.MULTILINE)]
+    assert len(found) == 1, f"`def {function}(` must be in exactly one code cell, found in cells {found}"
+    return found[0]
+
+
+def proof_cell(name):
+    """The chapter's code cells, and the index of the one that proves its code is the library's (CHAPTER_CODE)."""
+    sources = [source(c) for c in cells(ROOT / "book" / name, "code")]
+    after = max(defining_cell(sources, function) for function in CHAPTER_CODE[name]["defines"])
+    found = [i for i, text in enumerate(sources) if i > after and re.search(r"^\s*assert ", text, re.MULTILINE)
+             and all(part in text for part in CHAPTER_CODE[name]["proof"])]
+    assert found, (f"{name}: no code cell after the definitions asserts that they equal the library's, with all of "
+                   f"{CHAPTER_CODE[name]['proof']}")
+    return sources, found[0]
+
+
+@pytest.mark.parametrize("name", CHAPTER_CODE)
+def test_chapters_define_what_they_teach(name):
+    """The chapter defines its functions once, and no other chapter defines a second copy."""
+    for function in CHAPTER_CODE[name]["defines"]:
+        defining_cell([source(c) for c in cells(ROOT / "book" / name, "code")], function)
+        elsewhere = [p.name for p in NOTEBOOKS if p.name != name
+                     and re.search(rf"^def {function}\(", "\n".join(source(c) for c in cells(p, "code")), re.MULTILINE)]
+        assert not elsewhere, f"{function} of {name} is defined again in {elsewhere}; the library holds the shared copy"
+
+
+@pytest.mark.parametrize("name", CHAPTER_CODE)
+def test_a_cell_proves_the_chapter_code_is_the_library(name):
+    sources, proof = proof_cell(name)
+    if "library_run" in CHAPTER_CODE[name]:
+        assert any(re.search(CHAPTER_CODE[name]["library_run"], text, re.MULTILINE) for text in sources[:proof]), \
+            f"{name}: the run the proof compares with does not come from the library before the proof"
+
+
+@pytest.mark.parametrize("name", CHAPTER_CODE)
+def test_after_the_proof_the_chapter_uses_the_library(name):
+    sources, proof = proof_cell(name)
+    for index, text in enumerate(sources[proof + 1:], start=proof + 1):
+        calls = [f for f in CHAPTER_CODE[name]["defines"] if re.search(rf"(?<![\w.]){f}\(", text)]
+        assert not calls, f"{name}, code cell {index}: calls the chapter's {calls} after the proof; use resnet_lib"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds the website and drives Chromium (`make check` leaves it out)
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE_ROOT = ROOT / "_build" / "browser_test"
 HTML = SITE_ROOT / "_build" / "html"

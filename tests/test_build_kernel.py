@@ -14,6 +14,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # starts Jupyter kernels
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "tools" / "ipython_kernel_config.py"
 INSTALLED = Path(sys.prefix) / "etc" / "ipython" / "ipython_kernel_config.py"

@@ -527,6 +527,7 @@ def looped_resnet50(input_shape, num_classes):
     return keras.Model(inputs, layers.Dense(num_classes, activation="softmax", name="predictions")(x))
 
 
+@pytest.mark.slow  # two more ResNet50s checked in full (test_reference_resnet50_passes stays in the quick tier)
 @pytest.mark.parametrize("function", [written_out_resnet50, looped_resnet50], ids=lambda function: function.__name__)
 def test_resnet50_in_other_styles_passes(function, capsys):
     """The order in which layers are created, an addition's operand order and the input's name do not matter."""
@@ -593,7 +594,9 @@ def test_accuracy_spellings_are_accepted(metric):
 
     Only the compile step is checked here: the training run of check_training_setup does not depend on the metric.
     """
-    checks._check_compile(compile_with(metric))
+    from resnet_lib.checks.training_setup import check_compile_model
+
+    check_compile_model(compile_with(metric))
 
 
 @pytest.mark.parametrize("prepare_mistake, compile_mistake, expected", [
@@ -670,15 +673,18 @@ def test_the_checks_use_no_private_keras_attributes():
     # The scan finds what the checks used to read ...
     assert private_attributes("layer._inbound_nodes\nt._keras_history.operation\nmodel.optimizer._learning_rate") == [
         "_inbound_nodes", "_keras_history", "_learning_rate"]
-    # ... and neither module reads anything private (their own helpers are called by name, not as attributes).
-    library = Path(checks.__file__).parent
-    for module in ("checks.py", "_graph.py"):
-        assert private_attributes((library / module).read_text()) == [], module
+    # ... and no module of the checks reads anything private (their own helpers are imported by name, not
+    # read as attributes).
+    modules = sorted(Path(checks.__file__).parent.glob("*.py"))
+    assert {module.name for module in modules} >= {"__init__.py", "_graph.py", "blocks.py", "resnet50.py",
+                                                   "training_setup.py"}
+    for module in modules:
+        assert private_attributes(module.read_text()) == [], module.name
 
 
 def test_the_graph_is_read_from_the_public_config_also_for_keras_ops():
     """`x + shortcut` and keras.ops.relu are operations of the graph, with their inputs, on every Keras version."""
-    from resnet_lib._graph import Graph
+    from resnet_lib.checks._graph import Graph
 
     block_input = keras.Input((None, None, 24), name="block_input")
     model = keras.Model(block_input, ops_identity_block(block_input, (8, 12, 24), 3, stage=3, block=2))

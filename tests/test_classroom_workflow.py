@@ -25,7 +25,8 @@ NBGRADER = SCRIPTS / "nbgrader"
 CHAPTER = "03_identity_block.ipynb"
 POINTS = 3.0  # the points of chapter 3's check cell
 
-pytestmark = pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not installed (it is in requirements.txt)")
+pytestmark = [pytest.mark.slow,  # the whole nbgrader workflow, chapters executed
+              pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not installed (it is in requirements.txt)")]
 
 
 def cell_text(cell):

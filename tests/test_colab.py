@@ -28,6 +28,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.slow  # pip-installs the book into a Colab-like venv and runs chapters there
+
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_VENV = ROOT / ".venv-colab"
 STUB = Path(__file__).resolve().parent / "colab" / "stub"

@@ -1,7 +1,10 @@
 """The data loaders, on the bundled digits and on small SIGNS-layout files the tests write."""
 
+import contextlib
 import hashlib
 import socket
+import threading
+import time
 
 import h5py
 import keras
@@ -150,6 +153,36 @@ def test_signs_no_network_says_what_to_do(tmp_path):
     digests = {"train_signs.h5": "0" * 64, "test_signs.h5": "0" * 64}
     with pytest.raises(DatasetUnavailableError, match=r"Could not download .*data_dir=.*load_dataset\('digits'\)"):
         load_dataset("signs", url=f"http://127.0.0.1:{port}/signs", sha256=digests, cache_dir=tmp_path, timeout=5)
+
+
+def test_signs_download_gives_up_on_a_silent_server_without_a_process_wide_timeout(tmp_path):
+    """A server that accepts the connection and never answers: the download stops after `timeout`
+    seconds with the same clear error, keeps nothing, and leaves the process's socket default alone
+    (keras.utils.get_file, which has no timeout of its own, would wait forever here)."""
+    default, seen = socket.getdefaulttimeout(), []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def answer_never():
+            connection, _ = server.accept()
+            with connection, contextlib.suppress(OSError):
+                seen.append(socket.getdefaulttimeout())  # while the download waits for an answer
+                connection.settimeout(20)  # a client without a timeout fails the test instead of hanging it
+                while connection.recv(1024):  # until the client gives up and closes
+                    pass
+
+        thread = threading.Thread(target=answer_never, daemon=True)
+        thread.start()
+        digests = {"train_signs.h5": "0" * 64, "test_signs.h5": "0" * 64}
+        start = time.perf_counter()
+        with pytest.raises(DatasetUnavailableError, match=r"Could not download .*train_signs.h5: timed out.*data_dir="):
+            load_dataset("signs", url=f"http://127.0.0.1:{server.getsockname()[1]}", sha256=digests,
+                         cache_dir=tmp_path, timeout=1)
+        assert time.perf_counter() - start < 30
+        thread.join(10)
+    assert seen == [default] and socket.getdefaulttimeout() == default
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_signs_not_available_anywhere(tmp_path, monkeypatch):

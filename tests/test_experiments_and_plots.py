@@ -1,6 +1,8 @@
 """Experiment commands, provenance, fast mode and figures."""
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +16,7 @@ from resnet_lib.provenance import provenance  # noqa: E402
 from resnet_lib.training import load_history  # noqa: E402
 
 
+@pytest.mark.slow  # trains
 def test_plain_depths_command_writes_results_with_provenance(tmp_path):
     out = tmp_path / "depths.json"
     experiments.main(["plain-depths", "--depths", "8", "--epochs", "1", "--out", str(out)])
@@ -30,6 +33,7 @@ def test_plain_depths_command_writes_results_with_provenance(tmp_path):
     assert record["hardware"]["cpus"] >= 1 and record["hardware"]["processor"]
 
 
+@pytest.mark.slow  # trains
 def test_experiments_write_to_the_current_folder_and_never_into_the_package(tmp_path, monkeypatch, capsys):
     import resnet_lib
     from resnet_lib import results
@@ -60,6 +64,7 @@ def test_experiments_write_to_the_current_folder_and_never_into_the_package(tmp_
     assert load_history(tmp_path / "plain_depths.json")["provenance"]["command"].endswith("plain-depths --depths 8 --epochs 1")
 
 
+@pytest.mark.slow  # trains ResNet50
 def test_resnet50_run_records_predictions_for_every_test_image():
     recipe = experiments.resnet50_recipe(epochs=1, batch_size=32, batch_norm_momentum=0.9)
     result = experiments.run_resnet50(recipe, seed=0, progress=False, limit=64)
@@ -73,6 +78,58 @@ def test_resnet50_run_records_predictions_for_every_test_image():
 def test_provenance_defaults_to_this_command():
     record = provenance(seed=3)
     assert record["seed"] == 3 and record["command"] and record["date"].endswith("+00:00")
+
+
+def git(*arguments, cwd):
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false",
+                           *arguments], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_provenance_records_the_git_commit_of_a_checkout(tmp_path):
+    import resnet_lib
+    from resnet_lib.provenance import git_state
+
+    package = Path(resnet_lib.__file__).resolve().parent
+    try:
+        top = Path(git("rev-parse", "--show-toplevel", cwd=package))
+    except subprocess.CalledProcessError:
+        top = None
+    if top is not None and (top / "resnet_lib").resolve() == package:  # this very checkout
+        state = provenance()["git"]
+        assert state["commit"] == git("rev-parse", "HEAD", cwd=package) and isinstance(state["dirty"], bool)
+
+    repository = tmp_path / "book"  # a checkout of its own: clean, then with a tracked file changed
+    (repository / "resnet_lib").mkdir(parents=True)
+    (repository / "resnet_lib" / "code.py").write_text("x = 1\n")
+    git("init", "-q", cwd=repository)
+    git("add", ".", cwd=repository)
+    git("commit", "-q", "-m", "first", cwd=repository)
+    state = git_state(repository / "resnet_lib")
+    assert state == {"commit": git("rev-parse", "HEAD", cwd=repository), "dirty": False}
+    (repository / "resnet_lib" / "new.py").write_text("")  # untracked files do not count
+    assert git_state(repository / "resnet_lib")["dirty"] is False
+    (repository / "resnet_lib" / "code.py").write_text("x = 2\n")
+    assert git_state(repository / "resnet_lib")["dirty"] is True
+
+
+def test_provenance_of_an_installed_wheel_has_a_null_commit(tmp_path, monkeypatch):
+    """Installed from a wheel, the code is no checkout: "git" is null, not a crash, and not the commit of
+    whatever repository the virtual environment happens to sit in."""
+    from resnet_lib import provenance as module
+
+    installed = tmp_path / "venv" / "site-packages" / "resnet_lib"
+    installed.mkdir(parents=True)
+    assert module.git_state(installed) is None
+    if shutil.which("git"):
+        git("init", "-q", cwd=tmp_path)  # a user's project holding the virtual environment
+        assert module.git_state(installed) is None
+    with monkeypatch.context() as patch:
+        patch.setenv("PATH", str(tmp_path / "no-git-here"))  # no git program at all
+        assert module.git_state() is None
+    monkeypatch.setattr(module, "__file__", str(installed / "provenance.py"))
+    record = module.provenance(["python", "-m", "resnet_lib.experiments"])
+    assert record["git"] is None and '"git": null' in json.dumps(record)
 
 
 @pytest.mark.parametrize("value, expected", [("", False), ("0", False), ("no", False), ("1", True), ("TRUE", True)])
@@ -93,6 +150,11 @@ def test_confusion_matrix_counts():
     np.testing.assert_array_equal(matrix, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
     with pytest.raises(ValueError, match=r"`labels` \(2,\) and `predictions` \(3,\)"):
         plots.confusion_matrix([0, 1], [0, 1, 1], 2)
+    # scikit-learn drops classes outside `labels=` without a word; here they are refused.
+    with pytest.raises(ValueError, match=r"`labels` must be classes 0..2, found -1"):
+        plots.confusion_matrix([0, -1], [0, 1], 3)
+    with pytest.raises(ValueError, match=r"`predictions` must be classes 0..2, found 3"):
+        plots.confusion_matrix([0, 1], [0, 3], 3)
 
 
 def test_plots_draw_what_they_are_given():

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # pip builds a wheel and installs from a git URL
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "resnet_lib").rglob("*")
                        if p.suffix in (".py", ".json") and "__pycache__" not in p.parts)

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from resnet_lib import experiments, results, sweep
-from resnet_lib.training import load_history, save_history
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = experiments.depth_sweep_recipe(depths=(8,), epochs=1)
@@ -103,12 +102,13 @@ def a_finished_sweep(seeds=(0,)) -> dict:
 
 # --- Ctrl-C and SIGKILL in a real sweep ---------------------------------------------------------------
 
+@pytest.mark.slow  # a real sweep, interrupted and resumed
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_keeps_the_finished_runs_beside_out_and_the_same_command_resumes(tmp_path):
     committed = committed_results()
     out = tmp_path / "sweep.json"
     partial = experiments.partial_path(out)
-    save_history(a_finished_sweep(), out)  # a finished sweep that --fresh must not touch until it is done
+    sweep.save_sweep(a_finished_sweep(), out)  # a finished sweep that --fresh must not touch until it is done
     before = out.read_bytes()
 
     process = start(sweep_command(out, "--fresh"), tmp_path)
@@ -120,7 +120,7 @@ def test_ctrl_c_keeps_the_finished_runs_beside_out_and_the_same_command_resumes(
     assert "Traceback" not in stderr
     lines = own_lines(stderr)
     assert len(lines) == 1, stderr
-    kept = load_history(partial)  # the partial file is whole, and says it is not a finished sweep
+    kept = sweep.load_sweep(partial, partial=True)  # the partial file is whole, and says it is not a finished sweep
     assert kept["complete"] is False and kept["recipe"] == TINY
     count = sum(len(by_seed) for by_depth in kept["runs"].values() for by_seed in by_depth.values())
     resume = shlex.join(sweep_command(out)[1:])
@@ -140,6 +140,7 @@ def test_ctrl_c_keeps_the_finished_runs_beside_out_and_the_same_command_resumes(
     assert committed_results() == committed
 
 
+@pytest.mark.slow  # a real sweep with worker processes
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_with_worker_processes_ends_them_and_prints_one_line(tmp_path):
     out = tmp_path / "workers.json"
@@ -156,13 +157,14 @@ def test_ctrl_c_with_worker_processes_ends_them_and_prints_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("depth-sweep interrupted; ") and f"kept in {partial};" in lines[0]
     assert f"; {out} is written only once the sweep is complete. Resume with: " in lines[0]
     assert lines[0].endswith(f"--jobs 2 --out {out}")
-    assert not out.exists() and load_history(partial)["complete"] is False
+    assert not out.exists() and sweep.load_sweep(partial, partial=True)["complete"] is False
     deadline = time.monotonic() + 15
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in workers if alive(pid)]
 
 
+@pytest.mark.slow  # a real sweep, killed
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killing_the_sweep_leaves_no_worker_or_resource_tracker_behind(tmp_path):
     out = tmp_path / "killed-sweep-unique.json"
@@ -187,16 +189,17 @@ def test_killing_the_sweep_leaves_no_worker_or_resource_tracker_behind(tmp_path)
     assert not [pid for pid in spawned if alive(pid)], "orphans left: " + ", ".join(
         Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ") for pid in spawned if alive(pid))
     assert not processes_mentioning(str(out))
-    assert load_history(partial)["complete"] is False and not out.exists()  # what was saved is whole
+    assert sweep.load_sweep(partial, partial=True)["complete"] is False and not out.exists()  # what was saved is whole
 
 
 # --- refused before any training ----------------------------------------------------------------------
 
+@pytest.mark.slow  # the real command in a subprocess
 def test_a_truncated_partial_file_is_refused_at_once_with_fresh_as_the_way_out(tmp_path):
     out = tmp_path / "sweep.json"
     partial = experiments.partial_path(out)
     state = {**a_finished_sweep(), "complete": False}
-    save_history(state, partial)
+    sweep.save_sweep(state, partial)
     partial.write_bytes(partial.read_bytes()[:3000])  # what a full disk or a copy cut short leaves
     truncated = partial.read_bytes()
 
@@ -217,7 +220,7 @@ def partial_file(tmp_path, contents) -> Path:
     if isinstance(contents, bytes):
         path.write_bytes(contents)
     else:
-        save_history(contents, path)
+        path.write_text(json.dumps(contents))  # as written, broken or not (save_sweep refuses a broken sweep)
     return path
 
 
@@ -259,6 +262,7 @@ def test_sweep_arguments_are_checked_before_any_training(tmp_path, monkeypatch, 
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow  # the real command in a subprocess
 def test_an_invalid_depth_is_refused_in_seconds_by_the_real_command(tmp_path):
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import resnet_lib"], capture_output=True, check=True,
@@ -402,3 +406,29 @@ def test_ship_results_refuses_an_unfinished_file_and_replaces_nothing(tmp_path, 
                    "where the run stopped). Nothing was replaced.\n")
     assert {name: (shipped / name).read_bytes() for name in committed} == committed  # not even plain_depths
     assert committed_results() == committed
+
+
+def test_nbval_is_handed_the_recorded_outputs_of_the_checked_cells(tmp_path, monkeypatch):
+    """Nothing checked in vain: the chapters are stored without outputs, and nbval compares only a cell
+    whose stored copy ran (nbval/plugin.py: `unrun = self.cell.execution_count is None`); it has no
+    option to take reference outputs from anywhere but the notebook file. The root conftest.py therefore
+    wraps the `nbformat` nbval reads notebooks with, adding the outputs recorded in tests/expected_outputs/.
+    Were nbval to stop reading through it, every NBVAL_CHECK_OUTPUT cell would pass unchecked."""
+    import inspect
+
+    import expected_outputs  # tools/, put on sys.path by the root conftest.py
+    import nbformat
+    import nbval.plugin
+
+    assert "nbformat.read(" in inspect.getsource(nbval.plugin.IPyNbFile.collect)
+    checked = nbformat.v4.new_code_cell(expected_outputs.MARKER + "\nprint(6 * 7)")
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[checked, nbformat.v4.new_code_cell("print('free')")]), path)
+    monkeypatch.setattr(expected_outputs, "EXPECTED", tmp_path)
+    recorded = [{"output_type": "stream", "name": "stdout", "text": "42\n"}]
+    (tmp_path / "chapter.json").write_text(json.dumps({expected_outputs.cell_key(checked.source): recorded}))
+
+    first, second = nbval.plugin.nbformat.read(str(path), as_version=4).cells
+    assert first.execution_count == 1 and first.outputs == recorded  # compared by nbval
+    assert second.execution_count is None and second.outputs == []  # not compared (--nbval-lax)
+    assert nbformat.read(path, as_version=4).cells[0].outputs == []  # the file itself stays clean

@@ -41,7 +41,10 @@ def test_same_layers_connections_and_shapes_as_keras_applications():
     assert ours.get_layer("conv5_block3_out").output.shape == (None, 2, 2, 2048)
 
 
-@pytest.mark.parametrize("input_shape, classes", [((64, 64, 3), 6), ((224, 224, 3), 1000)])
+@pytest.mark.parametrize("input_shape, classes", [
+    ((64, 64, 3), 6),
+    pytest.param((224, 224, 3), 1000, marks=pytest.mark.slow),  # ImageNet's size: the same code, 12 times the work
+])
 def test_transferred_weights_give_the_same_predictions(input_shape, classes, rng):
     reference = keras.applications.ResNet50(weights=None, input_shape=input_shape, classes=classes)
     randomize_batch_norm(reference, seed=1)
@@ -130,6 +133,7 @@ def test_pretrained_weights_from_a_file(tmp_path):
             np.testing.assert_array_equal(mine, theirs)
 
 
+@pytest.mark.slow  # writes and reads a whole ResNet50
 def test_saves_and_loads_as_keras_file_in_safe_mode(tmp_path, rng):
     model = resnet50((32, 32, 3), 4)
     path = tmp_path / "resnet50.keras"

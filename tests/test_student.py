@@ -47,6 +47,7 @@ def is_solution(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("solution", False)
 
 
+@pytest.mark.slow  # runs nbgrader in a subprocess
 def test_make_student_runs_and_lists_exercises(tmp_path):
     """From another folder, with a teacher's nbgrader configuration lying around: the build ignores
     it (a stub it would change stays nbgrader's default), and writes nothing but its output."""
@@ -115,6 +116,7 @@ def test_everything_else_is_unchanged(student):
         assert result["cells"][1]["metadata"]["tags"] == ["colab-install", "remove-cell"]
 
 
+@pytest.mark.slow  # executes the student stubs
 def test_each_stub_gets_the_friendly_message_and_keeps_its_hint(student):
     """Run each student exercise cell and the check after it: an AssertionError that says what to do."""
     import keras
@@ -148,6 +150,7 @@ def test_each_stub_gets_the_friendly_message_and_keeps_its_hint(student):
     assert seen == EXERCISES
 
 
+@pytest.mark.slow  # executes a student notebook
 def test_student_notebook_runs_to_its_first_exercise(student, tmp_path, monkeypatch):
     """Chapter 3 as a student gets it: every cell runs until the check, which stops with the message."""
     import nbformat

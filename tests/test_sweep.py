@@ -8,7 +8,6 @@ import pytest
 
 from resnet_lib import experiments, sweep
 from resnet_lib.data import load_dataset, random_shift
-from resnet_lib.training import load_history, save_history
 
 
 # --- random_shift ----------------------------------------------------------------------------------
@@ -55,6 +54,7 @@ def test_random_shift_refuses_bad_input(images, max_shift, rng, error, pattern):
 TINY = experiments.depth_sweep_recipe(depths=(8,), epochs=1)
 
 
+@pytest.mark.slow  # trains
 def test_sweep_runs_records_gradients_and_resumes_without_retraining(tmp_path, monkeypatch):
     out = tmp_path / "sweep.json"
     calls = []
@@ -106,7 +106,7 @@ def test_a_sweep_writes_out_only_when_complete_and_resumes_from_its_partial_file
     with pytest.raises(RuntimeError, match="fell over"):
         experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False)
     assert not out.exists()
-    kept = load_history(partial)
+    kept = sweep.load_sweep(partial, partial=True)
     assert kept["complete"] is False and sum(len(d["8"]) for d in kept["runs"].values() if d) == 2
     with pytest.raises(ValueError, match=r"partial, unfinished run.*Complete it with `python -m resnet_lib.experiments "
                                          r"depth-sweep --depths 8 --seeds 0 1 --epochs 1 --out .*sweep.json`"):
@@ -124,15 +124,16 @@ def test_a_sweep_writes_out_only_when_complete_and_resumes_from_its_partial_file
     monkeypatch.setattr(experiments, "_sweep_worker", worker)
     with pytest.raises(RuntimeError):
         experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False, fresh=True)
-    assert out.read_bytes() == finished and load_history(partial)["complete"] is False
+    assert out.read_bytes() == finished and sweep.load_sweep(partial, partial=True)["complete"] is False
 
 
 def test_sweep_refuses_to_mix_recipes_in_one_file(tmp_path):
-    out = save_history({"recipe": {**TINY, "epochs": 99}, "runs": {"plain": {}, "residual": {}}}, tmp_path / "s.json")
+    out = sweep.save_sweep({"recipe": {**TINY, "epochs": 99}, "runs": {"plain": {}, "residual": {}}}, tmp_path / "s.json")
     with pytest.raises(ValueError, match="another recipe.*--fresh"):
         experiments.run_depth_sweep(TINY, seeds=(0,), out=out, jobs=0, progress=False)
 
 
+@pytest.mark.slow  # trains in worker processes
 def test_sweep_command_with_worker_processes_writes_provenance(tmp_path):
     out = tmp_path / "sweep.json"
     experiments.main(["depth-sweep", "--depths", "8", "--seeds", "0", "--epochs", "1", "--jobs", "2", "--out", str(out)])
@@ -174,7 +175,7 @@ def test_reading_helpers_and_their_errors(tmp_path):
     data = fake_sweep({"plain": {8: [1.0, 2.0], 20: [0.5, 0.7]}, "residual": {8: [0.9, 1.1], 20: [0.3, 0.2]}})
     assert sweep.depths(data) == [8, 20] and sweep.seeds(data) == [0, 1]
     assert sweep.curves(data, "plain", 20, "loss").tolist() == [[2.3, 0.5], [2.3, 0.7]]
-    assert sweep.gradient_norms(data, "residual", 8, "final").tolist() == [[0.5, 0.1], [0.5, 0.1]]
+    assert sweep.recorded_gradient_norms(data, "residual", 8, "final").tolist() == [[0.5, 0.1], [0.5, 0.1]]
     with pytest.raises(ValueError, match=r"`depth` must be one of the sweep's depths \[8, 20\], received 56"):
         sweep.curves(data, "plain", 56)
     with pytest.raises(ValueError, match="`metric` must be one of"):
@@ -185,8 +186,12 @@ def test_reading_helpers_and_their_errors(tmp_path):
         sweep.load_sweep(tmp_path / "none.json")
     del data["runs"]["residual"]["20"]
     data["complete"] = True  # finished by its own account, yet a depth is missing
+    with pytest.raises(ValueError, match=r": runs\['plain'\] has the depths \[8, 20\] .*incomplete\. Nothing was written"):
+        sweep.save_sweep(data, tmp_path / "part.json")  # never written ...
+    assert not (tmp_path / "part.json").exists()
+    (tmp_path / "part.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match="incomplete"):
-        sweep.load_sweep(save_history(data, tmp_path / "part.json"))
+        sweep.load_sweep(tmp_path / "part.json")  # ... and refused when read
 
 
 # --- the committed results -------------------------------------------------------------------------
@@ -207,6 +212,7 @@ def test_committed_sweep_shows_the_papers_three_claims_for_every_seed():
                 assert all(math.isfinite(v) for v in run["loss"])
 
 
+@pytest.mark.slow  # trains
 def test_a_committed_run_is_reproduced_within_the_seed_spread():
     """Re-train plain-8 with seed 0 (about 10 s) and land inside the spread of the committed seeds."""
     results = sweep.load_sweep()

@@ -22,6 +22,7 @@ def short_run(data, seed, **kwargs):
                  seed=seed, progress=False, **kwargs)
 
 
+@pytest.mark.slow  # trains
 def test_same_seed_gives_the_same_losses(small_digits):
     first, second = short_run(small_digits, seed=3), short_run(small_digits, seed=3)
     assert first["loss"] == second["loss"] and first["val_loss"] == second["val_loss"]
@@ -140,6 +141,7 @@ def test_bad_validation_data_is_named_before_training(small_digits, monkeypatch)
             train(model, x_train, y_train, validation_data=validation_data, progress=False)
 
 
+@pytest.mark.slow  # trains
 def test_integer_valued_float_labels_and_one_hot_validation_still_train(small_digits):
     x_train, y_train, x_test, y_test = small_digits
     set_seed(0)
@@ -228,6 +230,7 @@ def test_residual_connections_keep_gradient_norms_level_across_depth(small_digit
     assert spread[False] > 1000 and spread[True] < 100
 
 
+@pytest.mark.slow  # trains
 def test_shift_augmentation_trains_reproducibly_on_fresh_shifts_each_epoch(small_digits):
     first, second = short_run(small_digits, seed=3, augment_shift=1), short_run(small_digits, seed=3, augment_shift=1)
     assert len(first["loss"]) == len(first["val_loss"]) == len(first["epoch_seconds"]) == 2
@@ -240,6 +243,7 @@ def test_negative_augment_shift_is_refused(small_digits):
         short_run(small_digits, seed=0, augment_shift=-1)
 
 
+@pytest.mark.slow  # trains
 def test_training_warns_once_when_the_fast_kernels_are_off(small_digits, monkeypatch):
     """No silent slowness: if TensorFlow came up without oneDNN, `train` says why and what to do."""
     import warnings

@@ -81,6 +81,7 @@ def test_bad_arguments_are_refused():
         explorer.train_now("resnet", 8)
 
 
+@pytest.mark.slow  # trains
 def test_training_now_adds_a_dotted_curve_to_that_depths_figures():
     explorer = DepthExplorer(fake_sweep(depths=(8,), seeds=(0,)), progress=False)
     before = explorer._curve_leaves[("loss", "residual", 8)].children[0].value
@@ -91,6 +92,7 @@ def test_training_now_adds_a_dotted_curve_to_that_depths_figures():
     assert explorer._curve_leaves[("loss", "residual", 8)].children[0].value != before
 
 
+@pytest.mark.slow  # trains
 def test_the_button_trains_what_the_controls_show():
     explorer = DepthExplorer(fake_sweep(depths=(8,), seeds=(0,)), progress=False)
     explorer.kind.value = "plain"

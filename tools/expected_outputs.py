@@ -1,6 +1,7 @@
-"""Reference outputs for the notebook cells marked `# NBVAL_CHECK_OUTPUT`.
+"""Reference outputs for the notebook cells marked `# NBVAL_CHECK_OUTPUT` (or tagged `nbval-check-output`).
 
-Chapters are stored without outputs, but nbval only compares a cell's output with a stored one.
+Chapters are stored without outputs, but nbval only compares a cell's output with a stored one (and
+has no option to read one from elsewhere).
 So the outputs of the marked cells (deterministic facts: shapes, parameter counts) live here, in
 `tests/expected_outputs/<chapter>.json`, keyed by a hash of the cell's source; the test suite's
 conftest.py hands them to nbval, which then checks them on every run.
@@ -30,7 +31,15 @@ def cell_key(source: str) -> str:
 
 
 def is_checked(cell) -> bool:
-    return cell.cell_type == "code" and cell.source.lstrip().startswith(MARKER)
+    """Whether nbval --nbval-lax compares this cell's output: a `# NBVAL_CHECK_OUTPUT` comment line or
+    an `nbval-check-output` tag, read with nbval's own parsers so that the two always agree."""
+    from nbval.plugin import find_comment_markers, find_metadata_tags
+
+    if cell.cell_type != "code":
+        return False
+    options = dict(find_metadata_tags(cell.metadata))
+    options.update(find_comment_markers(cell.source))  # comments win over tags, as in nbval
+    return options.get("check") is True
 
 
 def expected_path(notebook_path) -> Path:
