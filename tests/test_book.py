@@ -180,3 +180,188 @@ def test_every_checked_cell_has_a_recorded_output():
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "expected_outputs.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- What the website shows its reader: citations, the introduction's promises, formulas, the live run of
+# chapter 6, the favicon.
+
+BIBLIOGRAPHY = ROOT / "book" / "references.bib"
+
+
+def markdown_of(path):
+    """The prose of a chapter notebook or a page."""
+    if path.suffix == ".ipynb":
+        return "\n\n".join(source(c) for c in cells(path, "markdown"))
+    return path.read_text()
+
+
+def cited_keys():
+    return {key.strip() for path in [*NOTEBOOKS, *(ROOT / "book").glob("*.md")]
+            for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", markdown_of(path)) for key in keys.split(",")}
+
+
+def citation_sphinx_config():
+    """The book's citation settings, from _config.yml: the bibtex options and the local extensions that
+    register a pybtex style (as sphinxcontrib-bibtex documents it), with where they live."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    options = {k: v for k, v in config["sphinx"]["config"].items() if k.startswith("bibtex_")}
+    extensions = {name: ROOT / folder for name, folder in config["sphinx"].get("local_extensions", {}).items()
+                  if "pybtex" in (ROOT / folder / f"{name}.py").read_text()}
+    return options, extensions
+
+
+def test_every_citation_has_an_entry():
+    from pybtex.database import parse_file
+
+    missing = cited_keys() - set(parse_file(str(BIBLIOGRAPHY)).entries)
+    assert not missing, f"cited but not in {BIBLIOGRAPHY.name}: {sorted(missing)}"
+    assert {"he2016deep", "he2016identity"} <= cited_keys()
+
+
+def test_citation_labels_are_author_year_and_tell_the_two_2016_papers_apart():
+    """The reference list shows each entry under the label its pybtex style gives it; with
+    `bibtex_reference_style: label` the citations in the text are that same label."""
+    import pybtex.plugin
+    from pybtex.database import parse_file
+
+    options, extensions = citation_sphinx_config()
+    assert options.get("bibtex_reference_style") == "label", \
+        "citations must show the reference list's labels (bibtex_reference_style: label)"
+    sys.path[:0] = [str(folder) for folder in extensions.values()]
+    try:
+        for name in extensions:
+            __import__(name).setup(None)
+    finally:
+        del sys.path[:len(extensions)]
+    style = pybtex.plugin.find_plugin("pybtex.style.formatting", options.get("bibtex_default_style", "alpha"))()
+    labels = {entry.key: entry.label for entry in style.format_entries(parse_file(str(BIBLIOGRAPHY)).entries.values())}
+    assert labels["he2016deep"] == "He et al., 2016a" and labels["he2016identity"] == "He et al., 2016b", labels
+    assert labels["ioffe2015batch"] == "Ioffe and Szegedy, 2015"
+    assert labels["peixeiro2019hitchhiker"] == "Peixeiro, 2019"
+    assert len(set(labels.values())) == len(labels), f"two entries share a label: {labels}"
+    for key, label in labels.items():
+        assert re.fullmatch(r"[^\[\],]+, (\d{4}[a-z]?|n\.d\.)", label), f"{key}: {label!r} is not author, year"
+
+
+def test_rendered_citations_carry_the_label_of_the_entry_they_link_to(tmp_path):
+    """A small Sphinx build with the book's bibliography, citation settings and favicon (warnings are
+    errors): every citation's text is the label of the reference-list entry it links to."""
+    options, extensions = citation_sphinx_config()
+    favicon = ROOT / yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["favicon"]
+    source_dir, out = tmp_path / "source", tmp_path / "html"
+    source_dir.mkdir()
+    (source_dir / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path[:0] = {[str(folder) for folder in extensions.values()]!r}\n"
+        f"extensions = ['sphinxcontrib.bibtex', *{list(extensions)!r}]\n"
+        f"bibtex_bibfiles = [{str(BIBLIOGRAPHY)!r}]\n"
+        f"html_favicon = {str(favicon)!r}\n"
+        + "".join(f"{key} = {value!r}\n" for key, value in options.items() if key != "bibtex_bibfiles"))
+    keys = sorted(cited_keys())
+    (source_dir / "index.rst").write_text(
+        "Chapter\n=======\n\n" + "".join(f"Cited :cite:`{key}`.\n\n" for key in keys)
+        + ".. toctree::\n\n   references\n")
+    (source_dir / "references.rst").write_text("References\n==========\n\n.. bibliography::\n   :all:\n")
+    build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-n", "-q", "-b", "html", str(source_dir), str(out)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-3000:]
+
+    page, references = (out / "index.html").read_text(), (out / "references.html").read_text()
+    entries = {target: re.sub(r"<[^>]+>", "", label) for target, label in
+               re.findall(r'<div class="citation" id="([^"]+)"[^>]*>\s*<span class="label">'
+                          r'<span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]</span>',
+                          references, re.DOTALL)}
+    citations = [(target, re.sub(r"<[^>]+>", "", text)) for target, text in
+                 re.findall(r'<a class="reference internal" href="references\.html#([^"]+)"[^>]*>(.*?)</a>', page)]
+    assert len(citations) == len(keys) and len(entries) >= len(keys), (citations, entries)
+    for target, text in citations:
+        assert entries.get(target) == text, f"the citation [{text}] links to the entry labelled [{entries.get(target)}]"
+    he = [text for text in dict(citations).values() if text.startswith("He et al., 2016")]
+    assert sorted(he) == ["He et al., 2016a", "He et al., 2016b"], he
+    assert re.search(r'<link rel="icon" href="_static/' + re.escape(favicon.name) + '"', page)
+    assert (out / "_static" / favicon.name).read_bytes() == favicon.read_bytes()
+
+
+def test_the_website_has_a_favicon():
+    import xml.etree.ElementTree as ElementTree
+
+    path = ROOT / yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["favicon"]
+    assert path.is_file() and path.stat().st_size < 10_000, path
+    if path.suffix == ".svg":
+        root = ElementTree.parse(path).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox"), "not a standalone SVG"
+    else:
+        assert path.suffix == ".png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_introduction_promises_nothing_the_website_cannot_do():
+    """The website has no kernel: the introduction says what works there (outputs, the explorer's
+    precomputed views) and sends live training to Colab or Jupyter, in every sentence that offers it."""
+    intro = (ROOT / "book" / "intro.md").read_text()
+    website = re.search(r"^- \*\*On the website\*\*(.*?)(?=^- \*\*)", intro, re.MULTILINE | re.DOTALL)
+    assert website, "intro.md: no '- **On the website**' item under 'How to use this book'"
+    for needed in ("no kernel", "explorer", "precomputed", "Colab", "Jupyter"):
+        assert needed in website.group(1), f"the website item of intro.md does not mention {needed!r}"
+    sentences = re.split(r"(?<=[.!?:])\s+", re.sub(r"\s+", " ", intro))
+    for sentence in sentences:
+        if re.search(r"\bbutton\b|\blive\b|\btrain\w*\b.*\b(yourself|your own|of your choice)\b", sentence):
+            assert re.search(r"Colab|Jupyter|kernel", sentence), \
+                f"intro.md offers something live without saying it needs Colab or Jupyter: {sentence!r}"
+
+
+def prose_outside_code_and_math(text):
+    for pattern in (r"```.*?```", r"^:::.*?^:::", r"\$\$.*?\$\$"):
+        text = re.sub(pattern, " ", text, flags=re.DOTALL | re.MULTILINE)
+    return re.sub(r"\$[^$\n]+\$|`[^`\n]*`", " ", text)
+
+
+PLAIN_TEXT_FORMULAS = {
+    "a subscript written with _": r"\b[A-Za-z]{1,3}_(?:in|out|[a-z0-9])\b",
+    "a product of symbols written with × or ·": r"\b[A-Za-z]+\s*[×·]\s*[A-Za-z]+\b",
+    "a symbolic exponent in Unicode": r"[ⁱⁿˣʸᵏᵐ]",
+    "an equation of a Greek symbol": r"[α-ωΑ-Ω]\s*=",
+    "a function applied to a symbol": r"\b(?:ReLU|F)\([A-Za-z]",
+}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_formulas_are_written_as_math(path):
+    """Formulas in the prose are MyST math ($...$, $$...$$), which the website typesets, not plain text."""
+    prose = prose_outside_code_and_math(markdown_of(path))
+    for what, pattern in PLAIN_TEXT_FORMULAS.items():
+        found = re.findall(pattern, prose)
+        assert not found, f"{path.name}: {what} outside $...$: {found}"
+
+
+def test_chapter_6_prints_the_momentum_its_live_run_trains_with():
+    """Chapter 6 prints the full-length run's recipe (batch-norm momentum 0.9), then trains live and
+    explains the live result with the momentum of Keras' default. The cell that prints the recipe must
+    also print the momentum the live model trains with, read from the model (its recorded output is
+    compared with a real execution by the chapter tests), nothing may change it before the live `fit`,
+    and the text after the run must speak of that momentum."""
+    path = ROOT / "book" / "06_training_resnet50.ipynb"
+    notebook = cells(path)
+    code = [i for i, c in enumerate(notebook) if c["cell_type"] == "code"]
+    fit = [i for i in code if re.search(r"^live = model\.fit\(", source(notebook[i]), re.MULTILINE)]
+    recipe = [i for i in code if "recipe of the full-length run" in source(notebook[i])]
+    assert len(fit) == 1 and len(recipe) == 1 and recipe[0] < fit[0], "chapter 6: one recipe cell, then one live fit"
+    recipe_source = source(notebook[recipe[0]])
+    assert "# NBVAL_CHECK_OUTPUT" in recipe_source
+    assert re.search(r"layer\.momentum for layer in model\.layers", recipe_source), \
+        "the recipe cell must read the live model's batch-norm momentum from its layers"
+    for i in code:
+        if recipe[0] < i <= fit[0]:
+            assert not re.search(r"\.momentum\s*=", source(notebook[i])), "the momentum changes after it was printed"
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from expected_outputs import cell_key, load_expected
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    printed = "".join(output.get("text", "") for output in load_expected(path).get(cell_key(recipe_source), []))
+    assert "recipe of the full-length run" in printed, "no recorded output for the recipe cell of chapter 6"
+    live = re.search(r"^.*live run.*momentum (0\.\d+).*$", printed, re.MULTILINE)
+    assert live, f"chapter 6 prints the full-length recipe but not the momentum the live run trains with:\n{printed}"
+    explanation = source(next(c for c in notebook[fit[0] + 1:] if c["cell_type"] == "markdown"))
+    assert f"${live.group(1)}^n$" in explanation, \
+        f"the live run trains with momentum {live.group(1)}; the text after it should explain the run with it"

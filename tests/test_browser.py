@@ -79,12 +79,15 @@ def browser(site):
 
 
 class Page:
-    """A page with every request and console error recorded."""
+    """A page with every request, failed request and console error recorded."""
 
-    def __init__(self, browser, url):
-        self.requests, self.errors = [], []
-        self.page = browser.new_page()
+    def __init__(self, browser, url, viewport=None):
+        self.requests, self.errors, self.failures = [], [], []
+        self.page = browser.new_page(**({"viewport": viewport} if viewport else {}))
         self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("requestfailed", lambda request: self.failures.append(f"{request.url} ({request.failure})"))
+        self.page.on("response", lambda response: response.status >= 400 and self.failures.append(
+            f"{response.url} (HTTP {response.status})"))
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(
             f"{message.text} ({message.location.get('url')})"))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -93,6 +96,11 @@ class Page:
     def console_errors(self):
         # The browser asks every site for /favicon.ico by itself; the book has none. Not a page error.
         return [error for error in self.errors if not error.endswith("/favicon.ico)")]
+
+    def failed_requests(self):
+        """Requests that failed or were answered with an HTTP error (the browser's own /favicon.ico aside)."""
+        return [failure for failure in self.failures
+                if urllib.parse.urlsplit(failure.split(" ")[0]).path != "/favicon.ico"]
 
     def foreign_requests(self):
         return [url for url in self.requests
@@ -189,3 +197,107 @@ def test_colab_links_and_footer_name_the_release_the_install_cells_install(brows
         assert f"Release {tag}" in page.page.locator(".extra_footer").inner_text()
         assert "google.colab" not in page.page.locator("main").inner_text(), "the Colab-only cell is on the page"
         page.page.close()
+
+
+# The widths a reader meets: a laptop, and a phone held upright (390 px: iPhone 12 to 16).
+WIDTHS = {"1280px": {"width": 1280, "height": 800}, "390px": {"width": 390, "height": 844}}
+NAVIGATION_LINKS = ".bd-docs-nav a.reference"  # the chapters, in the navigation panel (left)
+CONTENTS_LINKS = "#pst-page-toc-nav a, nav.page-toc a"  # the page's sections, in its contents panel (right)
+# Whether a reader can see and click the first link of a panel: inside the window, not hidden by its
+# own or an ancestor's display, visibility or opacity, and on top where it is (not under a backdrop).
+ON_SCREEN = """selector => {
+  const link = document.querySelector(selector);
+  if (!link || !link.checkVisibility({opacityProperty: true, visibilityProperty: true})) return false;
+  const box = link.getBoundingClientRect();
+  const left = Math.max(box.left, 0), right = Math.min(box.right, innerWidth);
+  const top = Math.max(box.top, 0), bottom = Math.min(box.bottom, innerHeight);
+  if (right - left < 1 || bottom - top < 1) return false;
+  const hit = document.elementFromPoint((left + right) / 2, (top + bottom) / 2);
+  return hit !== null && (hit === link || link.contains(hit));
+}"""
+
+
+def _site_pages() -> list[str]:
+    """Every page of the built website, as paths under its root (index.html only redirects to the first)."""
+    return sorted(path.relative_to(HTML).as_posix() for path in HTML.rglob("*.html")
+                  if not path.relative_to(HTML).parts[0].startswith("_") and path.name != "index.html")
+
+
+def _comes_to(page, links: str, shown: bool) -> bool:
+    """Waits (the themes animate their panels) until the panel's first link is on screen, or off it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.page.wait_for_function(f"([selector, shown]) => ({ON_SCREEN})(selector) === shown",
+                                    arg=[links, shown], timeout=3_000)
+        return True
+    except PlaywrightTimeout:
+        return False
+
+
+def _panel_problems(page, size) -> list[str]:
+    """What fails when a reader opens and closes the navigation and the contents panel with their toggles.
+
+    From 992 px the navigation is beside the page and its toggle hides and shows it; below, the navigation
+    and the contents are drawers over the page: the toggle opens one, a tap beside it closes it (twice: it
+    must open again). From 1200 px sphinx-book-theme shows the contents beside the page, without a toggle."""
+    problems = []
+    for panel, toggle, links, beside in (("navigation", "primary-toggle", NAVIGATION_LINKS, size["width"] - 10),
+                                         ("contents", "secondary-toggle", CONTENTS_LINKS, 10)):
+        if page.page.locator(links).count() == 0:
+            if panel == "navigation":
+                problems.append("no navigation panel")
+            continue  # a page without sections has no contents panel, and no toggle for it
+        toggles = [button for button in page.page.locator(f"button.{toggle}").all() if button.is_visible()]
+        if panel == "contents" and size["width"] >= 1200:
+            if toggles or not _comes_to(page, links, True):
+                problems.append(f"the contents should be beside the page, without a toggle ({len(toggles)} shown)")
+            continue
+        if len(toggles) != 1:
+            problems.append(f"{len(toggles)} visible {panel} toggles, expected one")
+            continue
+        button = toggles[0]
+        if size["width"] >= 992:  # the navigation, beside the page
+            if not _comes_to(page, links, True):
+                problems.append("the navigation is not on screen")
+                continue
+            button.click()
+            if not _comes_to(page, links, False):
+                problems.append("the navigation toggle does not hide the navigation")
+                continue
+            button.click()
+            if not _comes_to(page, links, True):
+                problems.append("the navigation toggle does not bring the navigation back")
+            continue
+        for _ in range(2):  # a drawer
+            if not _comes_to(page, links, False):
+                problems.append(f"the {panel} is on screen before its toggle opens it")
+                break
+            button.click()
+            if not _comes_to(page, links, True):
+                problems.append(f"the {panel} toggle does not open the {panel}")
+                break
+            page.page.mouse.click(beside, size["height"] // 2)
+            if not _comes_to(page, links, False):
+                problems.append(f"a tap beside the {panel} does not close it")
+                break
+    return problems
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_opens_and_closes_its_navigation_and_contents(browser, site, width):
+    """On every page, at a laptop's and a phone's width: the navigation and contents toggles open and
+    close their panels; no console error, no failed request, nothing asked of another host than 127.0.0.1."""
+    size, problems = WIDTHS[width], []
+    pages = _site_pages()
+    assert "book/07_depth_explorer.html" in pages and "search.html" in pages, pages
+    for path in pages:
+        page = Page(browser, f"{site['url']}/{path}", viewport=size)
+        page.page.wait_for_load_state("networkidle")
+        found = _panel_problems(page, size)
+        found += [f"console error: {error}" for error in page.console_errors()]
+        found += [f"failed request: {failure}" for failure in page.failed_requests()]
+        found += [f"request left 127.0.0.1: {url}" for url in page.foreign_requests()]
+        problems += [f"{path} at {width}: {problem}" for problem in found]
+        page.page.close()
+    assert not problems, "\n".join(problems)

@@ -27,14 +27,18 @@ fi
 echo "Fetching the website's JavaScript with npm (tools/site_js/package-lock.json)"
 npm ci --prefix "$here" --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
 rm -rf "$static"
-# The bundle looks for its fonts at <require.js baseUrl>/@jupyter-widgets/html-manager/dist/.
+# The bundle's modules look for their fonts beside their require.js address (module.uri):
+# "@jupyter-widgets/html-manager/dist/libembed-amd" under <baseUrl>/@jupyter-widgets/html-manager/dist/,
+# "@jupyter-widgets/html-manager" under <baseUrl>/@jupyter-widgets/ (a 404 for each font without this copy).
 fonts="$static/widgets/@jupyter-widgets/html-manager/dist"
 mkdir -p "$fonts" "$static/mathjax/output"
 
 manager="$here/node_modules/@jupyter-widgets/html-manager/dist"
 cp "$manager/embed-amd.js" "$static/widgets/"
-find "$manager" -maxdepth 1 -type f \( -name '*.woff' -o -name '*.woff2' -o -name '*.ttf' -o -name '*.eot' -o -name '*.svg' \) \
-  -exec cp {} "$fonts/" \;
+for folder in "$fonts" "$static/widgets/@jupyter-widgets"; do
+  find "$manager" -maxdepth 1 -type f \( -name '*.woff' -o -name '*.woff2' -o -name '*.ttf' -o -name '*.eot' -o -name '*.svg' \) \
+    -exec cp {} "$folder/" \;
+done
 cp "$here/node_modules/requirejs/require.js" "$here/require-config.js" "$static/widgets/"
 
 mathjax="$here/node_modules/mathjax/es5"
