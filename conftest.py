@@ -17,9 +17,9 @@ import nbval.plugin  # noqa: E402
 
 class _NotebookReaderWithExpectedOutputs:
     """nbval reads each notebook with `nbformat.read`; hand it the recorded outputs of the cells
-    marked NBVAL_CHECK_OUTPUT (tools/expected_outputs.py), since the notebooks are stored clean.
+    tagged `nbval-check-output` (tools/expected_outputs.py), since the notebooks are stored clean.
 
-    nbval's own means do not reach this: its markers and tags (`nbval-check-output`, `--nbval-lax`)
+    nbval's own means do not reach this: its tags and options (`nbval-check-output`, `--nbval-lax`)
     only choose which cells to compare, `--nbval-sanitize-with` only rewrites text on both sides, and
     the reference is always the output stored in the .ipynb; a cell stored without one is never compared
     (nbval 0.11, `unrun = cell.execution_count is None`). tests/test_reliability.py checks this still works."""

@@ -182,6 +182,118 @@ def test_every_checked_cell_has_a_recorded_output():
     assert result.returncode == 0, result.stderr
 
 
+#: The cell tag that has nbval compare a cell's output (tools/expected_outputs.py records it).
+CHECK_TAG = "nbval-check-output"
+
+
+def recorded_outputs(path) -> dict:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from expected_outputs import load_expected
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return load_expected(path)
+
+
+def output_key(cell) -> str:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from expected_outputs import cell_key
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return cell_key(source(cell))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_are_tagged_not_marked_in_their_code(path):
+    """nbval's markers are cell tags, which the website does not show: no cell of a chapter, code or
+    markdown, says "NBVAL", and every cell tagged nbval-check-output has a recorded output."""
+    marked = [i for i, cell in enumerate(cells(path)) if "NBVAL" in source(cell)]
+    assert not marked, (f"{path.name}, cells {marked}: 'NBVAL' in the source, which the website prints; "
+                        f"use the cell tag {CHECK_TAG!r} instead of nbval's comment markers")
+    recorded = recorded_outputs(path)
+    tagged = [(i, cell) for i, cell in enumerate(cells(path)) if CHECK_TAG in cell["metadata"].get("tags", [])]
+    assert tagged, f"{path.name}: no cell tagged {CHECK_TAG!r}, so nbval compares no output of this chapter"
+    for index, cell in tagged:
+        assert cell["cell_type"] == "code", f"{path.name}, cell {index}: a {cell['cell_type']} cell tagged {CHECK_TAG}"
+        assert output_key(cell) in recorded, (f"{path.name}, cell {index}: tagged {CHECK_TAG} but no recorded "
+                                              f"output; run tools/expected_outputs.py --write book/{path.name}")
+
+
+#: The width of the website's code column at 1280 px: longer lines scroll sideways there.
+COLUMN = 88
+#: MyST directives that show their content as code; every other `{directive}` fence holds text.
+CODE_DIRECTIVES = {"{code}", "{code-block}", "{code-cell}", "{sourcecode}"}
+
+
+def fenced_code_lines(text):
+    """(line number, line, info string) for every line inside a fenced code block of Markdown `text`,
+    also inside MyST directives such as {note}; the content of other directives ({figure}: caption and
+    options) is not code."""
+    lines, stack = [], []  # stack of open fences: (fence character, length, is code)
+    for number, line in enumerate(text.split("\n"), start=1):
+        fence = re.match(r"^\s*(`{3,}|~{3,})\s*(\S*)", line)
+        if stack and stack[-1][2]:
+            character, length, _ = stack[-1]
+            if fence and fence.group(1)[0] == character and len(fence.group(1)) >= length and not fence.group(2):
+                stack.pop()
+            else:
+                lines.append((number, line, info))
+            continue
+        if fence:
+            character, length, word = fence.group(1)[0], len(fence.group(1)), fence.group(2)
+            if stack and not word and character == stack[-1][0] and length >= stack[-1][1]:
+                stack.pop()  # the end of a directive
+            else:
+                info = word
+                stack.append((character, length, not word.startswith("{") or word in CODE_DIRECTIVES))
+    return lines
+
+
+def long_code_lines(path):
+    """'where: length: line' for every line of code over COLUMN characters in a chapter or page."""
+    found = []
+    if path.suffix == ".ipynb":
+        for index, cell in enumerate(cells(path)):
+            if cell["cell_type"] == "code":
+                numbered = [(n, line) for n, line in enumerate(source(cell).split("\n"), start=1)]
+            else:
+                numbered = [(n, line) for n, line, _ in fenced_code_lines(source(cell))]
+            found += [f"{path.name}, cell {index} ({cell['cell_type']}), line {n}: {len(line)} characters: {line}"
+                      for n, line in numbered if len(line) > COLUMN]
+    else:
+        for n, line, info in fenced_code_lines(path.read_text()):
+            if len(line) > COLUMN:
+                found.append(f"{path.name}, line {n}: {len(line)} characters: {line}")
+    return found
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, *sorted((ROOT / "book").glob("*.md"))], ids=lambda p: p.name)
+def test_code_fits_the_column(path):
+    """Every line of every code cell, and of every fenced code block in the pages and markdown cells,
+    fits the website's code column of 88 characters."""
+    found = long_code_lines(path)
+    assert not found, f"code lines over {COLUMN} characters:\n" + "\n".join(found)
+
+
+def test_the_column_check_finds_long_lines_and_only_in_code():
+    text = ("Prose may run on " + "long " * 30 + "\n\n```python\nshort = 1\n" + "x = " + "1 + " * 30 + "1\n```\n"
+            + "```{figure} figure.svg\n:alt: " + "an alt text " * 20 + "\n\nA caption " + "long " * 30 + "\n```\n"
+            + "````{note}\n```bash\n" + "echo " * 30 + "\n```\n" + "A note " * 30 + "\n````\n")
+    assert [(number, info) for number, line, info in fenced_code_lines(text) if len(line) > COLUMN] == \
+        [(5, "python"), (14, "bash")]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_recorded_outputs_fit_the_column(path):
+    """The recorded outputs of the checked cells, a sample of what the chapters print, fit the
+    column too (the browser test checks every output of the built website)."""
+    found = [f"{path.name}: {len(line)} characters: {line}"
+             for outputs in recorded_outputs(path).values() for output in outputs
+             for line in "".join(output.get("text", "")).split("\n") if len(line) > COLUMN]
+    assert not found, f"printed lines over {COLUMN} characters:\n" + "\n".join(found)
+
+
 # --- What the website shows its reader: citations, the introduction's promises, formulas, the live run of
 # chapter 6, the favicon.
 
@@ -346,7 +458,7 @@ def test_chapter_6_prints_the_momentum_its_live_run_trains_with():
     recipe = [i for i in code if "recipe of the full-length run" in source(notebook[i])]
     assert len(fit) == 1 and len(recipe) == 1 and recipe[0] < fit[0], "chapter 6: one recipe cell, then one live fit"
     recipe_source = source(notebook[recipe[0]])
-    assert "# NBVAL_CHECK_OUTPUT" in recipe_source
+    assert CHECK_TAG in notebook[recipe[0]]["metadata"].get("tags", []), "the recipe cell's output is not checked"
     assert re.search(r"layer\.momentum for layer in model\.layers", recipe_source), \
         "the recipe cell must read the live model's batch-norm momentum from its layers"
     for i in code:

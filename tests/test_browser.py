@@ -23,7 +23,9 @@ import pytest
 pytestmark = pytest.mark.slow  # builds the website and drives Chromium (`make check` leaves it out)
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE_ROOT = ROOT / "_build" / "browser_test"
+# Where the test builds the website (its own execution cache). RESNET_BOOK_BROWSER_SITE: another folder,
+# so that two checkouts or two people's runs do not build into the same one.
+SITE_ROOT = Path(os.environ.get("RESNET_BOOK_BROWSER_SITE", ROOT / "_build" / "browser_test"))
 HTML = SITE_ROOT / "_build" / "html"
 SITE_JS = ROOT / "tools" / "site_js" / "static"
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,13 +96,12 @@ class Page:
         self.page.goto(url, wait_until="load")
 
     def console_errors(self):
-        # The browser asks every site for /favicon.ico by itself; the book has none. Not a page error.
-        return [error for error in self.errors if not error.endswith("/favicon.ico)")]
+        return list(self.errors)
 
     def failed_requests(self):
-        """Requests that failed or were answered with an HTTP error (the browser's own /favicon.ico aside)."""
-        return [failure for failure in self.failures
-                if urllib.parse.urlsplit(failure.split(" ")[0]).path != "/favicon.ico"]
+        """Requests that failed or were answered with an HTTP error: the favicon too (the pages name
+        theirs, so the browser must not fall back to a missing /favicon.ico)."""
+        return list(self.failures)
 
     def foreign_requests(self):
         return [url for url in self.requests
@@ -121,11 +122,51 @@ class Page:
 
 
 def test_the_depth_explorer_works_without_a_kernel(browser, site):
+    """Chapter 7's explorer on the static website. At 1280 px: the controls switch the pre-drawn figures in
+    the browser, and in the gradient view the networks and metric controls are shown disabled. At 1280 and
+    390 px, light and dark: the figures have twice the pixels they are shown at (sharp on high-density
+    screens); on a phone every part of the explorer, the slider's readout too, is inside the window and the
+    panels stack at full size; in dark mode the explorer is dark (no light slab) and its labels have a
+    contrast of 4.5:1 or more. With RESNET_BOOK_SCREENSHOTS=<folder>, pictures of each state are saved there."""
+
+    def figures(page) -> list[dict]:
+        """The explorer's figures on screen: src, natural (PNG) width, shown width, top and bottom (CSS px)."""
+        page.wait_for_function("""() => {
+          const images = [...document.querySelectorAll('.resnet-depth-explorer img')].filter(e => e.checkVisibility());
+          return images.length > 0 && images.every(e => e.complete && e.naturalWidth > 0);
+        }""", timeout=30_000)
+        return page.evaluate("""() => [...document.querySelectorAll('.resnet-depth-explorer img')]
+          .filter(e => e.checkVisibility()).map(e => {
+            const box = e.getBoundingClientRect();
+            return {src: e.src, natural: e.naturalWidth, shown: box.width, top: box.top, bottom: box.bottom};
+          })""")
+
+    def controls(page) -> dict:
+        """The explorer's controls on screen: {"buttons": {text: disabled}, "select": disabled, "slider": shown}."""
+        return page.evaluate("""() => {
+          const root = document.querySelector('.resnet-depth-explorer');
+          const shown = [...root.querySelectorAll('button, select, .widget-slider')].filter(e => e.checkVisibility());
+          const selects = shown.filter(e => e.tagName === 'SELECT');
+          return {buttons: Object.fromEntries(shown.filter(e => e.tagName === 'BUTTON')
+                                                   .map(e => [e.innerText.trim(), e.disabled])),
+                  select: selects.length === 1 ? selects[0].disabled : `${selects.length} dropdowns`,
+                  slider: shown.some(e => e.classList.contains('widget-slider'))};
+        }""")
+
+    def screenshot(page, name: str) -> None:
+        folder = os.environ.get("RESNET_BOOK_SCREENSHOTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.locator(".resnet-depth-explorer").screenshot(path=str(Path(folder) / f"explorer_{name}.png"))
+
     page = Page(browser, f"{site['url']}/book/07_depth_explorer.html")
     page.page.wait_for_selector(".widget-slider", timeout=30_000)
     [caption] = page.visible_captions()
     assert "at depth 20" in caption and "plain-20" in caption and "residual-20" in caption
-    first_image = page.visible_image()
+    first = figures(page.page)  # two panels side by side, each with twice the pixels it is shown at
+    assert len(first) == 2 and abs(first[0]["top"] - first[1]["top"]) < 1, first
+    assert all(figure["natural"] >= 2 * figure["shown"] and figure["shown"] >= 300 for figure in first), first
+    screenshot(page.page, "learning_curves_1280_light")
 
     # The depth slider: two steps right, 20 -> 32 -> 44.
     handle = page.page.locator(".widget-slider .noUi-handle").first
@@ -136,7 +177,7 @@ def test_the_depth_explorer_works_without_a_kernel(browser, site):
     [caption] = page.visible_captions()
     assert "at depth 44" in caption, caption
     assert "44" in page.page.locator(".widget-slider .widget-readout").first.inner_text()
-    assert page.visible_image() != first_image
+    assert not {figure["src"] for figure in figures(page.page)} & {figure["src"] for figure in first}
 
     # Plain only, then validation accuracy, then the gradient view.
     page.page.get_by_role("button", name="plain", exact=True).click()
@@ -147,13 +188,97 @@ def test_the_depth_explorer_works_without_a_kernel(browser, site):
     page.page.wait_for_timeout(200)
     [caption] = page.visible_captions()
     assert caption.startswith("Validation accuracy per epoch at depth 44"), caption
+    live = {"buttons": {"plain": False, "residual": False, "both": False, "learning curves": False,
+                        "gradient norms": False}, "select": False, "slider": True}
+    assert controls(page.page) == live
     page.page.get_by_role("button", name="gradient norms").click()
     page.page.wait_for_timeout(200)
     [caption] = page.visible_captions()
     assert "Gradient norm" in caption and "depth 44" in caption, caption
-
+    gradients = figures(page.page)
+    assert len(gradients) == 2 and all(figure["natural"] >= 2 * figure["shown"] for figure in gradients), gradients
+    # The networks and metric controls do nothing here: shown disabled, keeping their choice.
+    assert controls(page.page) == {"buttons": {"plain": True, "residual": True, "both": True,
+                                               "learning curves": False, "gradient norms": False},
+                                   "select": True, "slider": True}
+    assert page.page.locator(".resnet-depth-explorer select").input_value() == "validation accuracy"
+    assert "mod-active" in page.page.get_by_role("button", name="plain", exact=True).get_attribute("class")
+    screenshot(page.page, "gradient_norms_1280_light")
+    page.page.get_by_role("button", name="learning curves").click()
+    page.page.wait_for_timeout(200)
+    [caption] = page.visible_captions()
+    assert caption.startswith("Validation accuracy per epoch at depth 44") and "residual-44" not in caption, caption
+    assert controls(page.page) == live  # the live controls are back
     assert page.foreign_requests() == [], "requests left 127.0.0.1"
     assert page.console_errors() == [], f"the page logged errors: {page.console_errors()}"
+    page.page.close()
+
+    # Parts of the explorer outside the window, left or right.
+    outside = """() => {
+      const root = document.querySelector('.resnet-depth-explorer');
+      return [root, ...root.querySelectorAll('*')].filter(e => e.checkVisibility()).flatMap(e => {
+        const box = e.getBoundingClientRect();
+        if (box.width === 0 || (box.left >= -0.5 && box.right <= innerWidth + 0.5)) return [];
+        return [`<${e.tagName.toLowerCase()} class="${e.className}"> "${(e.innerText || '').trim().slice(0, 30)}" `
+                + `from ${Math.round(box.left)} to ${Math.round(box.right)} px`];
+      });
+    }"""
+    # WCAG 2 contrast of each label with what is behind it: its own and its ancestors' backgrounds,
+    # composited up to the first opaque one.
+    contrast = """() => {
+      const channels = color => (color.match(/[\\d.]+/g) || []).map(Number);
+      const luminance = ([r, g, b]) => {
+        const linear = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+      };
+      const behind = element => {
+        const layers = [];
+        for (let e = element; e; e = e.parentElement) {
+          const [r, g, b, a = 1] = channels(getComputedStyle(e).backgroundColor);
+          if (a > 0) layers.push([r, g, b, a]);
+          if (a >= 1) break;
+        }
+        let color = [255, 255, 255];
+        for (const [r, g, b, a] of layers.reverse()) color = [r, g, b].map((v, i) => a * v + (1 - a) * color[i]);
+        return color;
+      };
+      const ratio = (one, two) => {
+        const [high, low] = [luminance(one), luminance(two)].sort((x, y) => y - x);
+        return (high + 0.05) / (low + 0.05);
+      };
+      const root = document.querySelector('.resnet-depth-explorer');
+      const labels = [...root.querySelectorAll('.widget-label, .widget-readout, .widget-html-content, button, select')]
+        .filter(e => e.checkVisibility() && e.innerText.trim() && !e.disabled);
+      return {background: luminance(behind(root)), count: labels.length,
+              low: labels.map(e => [e.innerText.trim().slice(0, 30), ratio(channels(getComputedStyle(e).color), behind(e))])
+                         .filter(([, value]) => value < 4.5)};
+    }"""
+    for width, scheme in ((390, "light"), (390, "dark"), (1280, "dark")):
+        page = browser.new_page(viewport={"width": width, "height": 844 if width < 600 else 800}, color_scheme=scheme)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{site['url']}/book/07_depth_explorer.html", wait_until="load")
+        page.wait_for_selector(".resnet-depth-explorer .widget-slider", timeout=30_000)
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme
+        for view in ("learning curves", "gradient norms"):
+            where = f"at {width} px, {scheme}, {view}"
+            page.get_by_role("button", name=view).click()
+            page.wait_for_timeout(300)
+            shown = figures(page)
+            assert len(shown) == 2 and all(f["natural"] >= 2 * f["shown"] for f in shown), (where, shown)
+            assert page.evaluate(outside) == [], f"parts of the explorer are outside the window {where}"
+            if width < 600:  # one panel below the other, each at its full size
+                assert shown[1]["top"] >= shown[0]["bottom"] and all(f["shown"] >= 330 for f in shown), (where, shown)
+                readout = page.locator(".resnet-depth-explorer .widget-readout").first.bounding_box()
+                assert readout["x"] >= 0 and readout["x"] + readout["width"] <= width, (where, readout)
+            if scheme == "dark":
+                found = page.evaluate(contrast)
+                assert found["count"] >= 8, (where, found)  # labels, readout, buttons, the dropdown, the caption
+                assert found["background"] < 0.1, f"a light slab behind the explorer {where}: {found}"
+                assert found["low"] == [], f"labels below 4.5:1 {where}: {found['low']}"
+            screenshot(page, f"{view.replace(' ', '_')}_{width}_{scheme}")
+        assert errors == [], errors
+        page.close()
 
 
 def test_another_chapter_shows_its_executed_outputs(browser, site):
@@ -284,20 +409,127 @@ def _panel_problems(page, size) -> list[str]:
     return problems
 
 
+# What a reader should never meet on a page, read in the browser (at the width of the page given).
+READING_PROBLEMS = """() => {
+  const problems = [];
+  const main = document.querySelector('main') || document.body;
+  // Folded cells (exercise solutions) are read unfolded, as a reader who opens them sees them.
+  for (const folded of main.querySelectorAll('details:not([open])')) folded.open = true;
+  const text = main.innerText;
+  if (document.documentElement.scrollWidth > innerWidth) {
+    // The widest elements that stick out, to say what made the page wider than the screen.
+    const culprits = [...main.querySelectorAll('*')].filter(e => {
+      const box = e.getBoundingClientRect();
+      return box.right > innerWidth + 1 && e.checkVisibility() && !e.closest('pre, .highlight, .table-wrapper');
+    }).slice(0, 3).map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> "${(e.innerText || '').slice(0, 50)}"`);
+    problems.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${innerWidth} px window: `
+                  + culprits.join('; '));
+  }
+  if (text.includes('NBVAL')) problems.push('test machinery on the page: "NBVAL"');
+  if (text.includes('google.colab')) problems.push('the Colab install cell is on the page');
+  for (const cell of main.querySelectorAll('.cell_output')) {
+    const boxes = cell.querySelectorAll(':scope > .output.stream').length;  // one box for all a cell printed
+    if (boxes > 1) problems.push(`${boxes} boxes for one cell's printed text: "${cell.innerText.slice(0, 60)}"`);
+    // Nothing cut off at the output's right edge (a block that scrolls, like <pre>, is checked above
+    // for laptops; on a phone it may scroll).
+    const edge = cell.getBoundingClientRect().right;
+    const cut = [...cell.querySelectorAll('*')].find(e => e.getBoundingClientRect().right > edge + 1
+      && e.checkVisibility() && !e.closest('pre, .highlight, .headerlink'));
+    if (cut) problems.push(`an output is cut off at the right: <${cut.tagName.toLowerCase()} class="${cut.className}"> `
+                           + `"${(cut.innerText || '').slice(0, 60)}"`);
+  }
+  for (const output of main.querySelectorAll('.cell_output .output')) {
+    const kind = ['traceback', 'error', 'stderr'].find(name => output.classList.contains(name));
+    if (kind || output.innerText.includes('Traceback (most recent call last)'))
+      problems.push(`a ${kind || 'traceback'} output: "${output.innerText.slice(0, 80)}"`);
+  }
+  if (innerWidth >= 1280) {  // code and outputs fit the column on a laptop (a phone scrolls them)
+    for (const block of main.querySelectorAll('pre')) {
+      if (block.scrollWidth > block.clientWidth + 1) {
+        const line = block.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+        problems.push(`a code block scrolls sideways (${block.scrollWidth} px in ${block.clientWidth} px): "${line.slice(0, 100)}"`);
+      }
+    }
+  }
+  for (const image of main.querySelectorAll('img')) {  // shown smaller than it is: a click opens it
+    const shown = image.getBoundingClientRect().width;
+    if (image.closest('.jupyter-widgets') || image.src.endsWith('.svg') || !shown || !image.checkVisibility()) continue;
+    if (shown >= 0.95 * image.naturalWidth) continue;
+    const link = image.closest('a[href]');
+    if (!link || new URL(link.href).pathname !== new URL(image.src).pathname)
+      problems.push(`an image shown at ${Math.round(shown)} of its ${image.naturalWidth} px `
+                    + `cannot be opened full size: ${image.src.split('/').pop()}`);
+  }
+  return problems;
+}"""
+
+
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_opens_and_closes_its_navigation_and_contents(browser, site, width):
-    """On every page, at a laptop's and a phone's width: the navigation and contents toggles open and
-    close their panels; no console error, no failed request, nothing asked of another host than 127.0.0.1."""
+def test_every_page_reads_well_and_navigates(browser, site, width):
+    """On every page, at a laptop's and a phone's width: nothing wider than the screen; no test markers,
+    Colab cell or error output on the page; a cell's printed text in one box; at 1280 px no code block scrolls sideways; every image shown
+    smaller than it is opens full size; the navigation and contents toggles open and close their panels;
+    no console error, no failed request, nothing asked of another host than 127.0.0.1."""
     size, problems = WIDTHS[width], []
     pages = _site_pages()
     assert "book/07_depth_explorer.html" in pages and "search.html" in pages, pages
     for path in pages:
         page = Page(browser, f"{site['url']}/{path}", viewport=size)
         page.page.wait_for_load_state("networkidle")
-        found = _panel_problems(page, size)
+        found = page.page.evaluate(READING_PROBLEMS)
+        found += _panel_problems(page, size)
         found += [f"console error: {error}" for error in page.console_errors()]
         found += [f"failed request: {failure}" for failure in page.failed_requests()]
         found += [f"request left 127.0.0.1: {url}" for url in page.foreign_requests()]
         problems += [f"{path} at {width}: {problem}" for problem in found]
         page.page.close()
+    assert not problems, "\n".join(problems)
+
+
+# The contrast of a widget's text with what is behind it (WCAG 2 ratio), walking up to the first
+# element with a background; widgets are drawn by the page's JavaScript, so they are read after it ran.
+WIDGET_CONTRAST = """() => {
+  const channels = color => (color.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = value => { value /= 255; return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const background = element => {
+    for (let e = element; e; e = e.parentElement) {
+      const color = channels(getComputedStyle(e).backgroundColor);
+      if (color.length === 3 || (color.length === 4 && color[3] > 0.5)) return color.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  for (const element of document.querySelectorAll('.jupyter-widgets *')) {
+    const own = [...element.childNodes].some(node => node.nodeType === 3 && node.textContent.trim());
+    if (!own || !element.checkVisibility()) continue;
+    const style = getComputedStyle(element);
+    const text = luminance(channels(style.color)), behind = luminance(background(element));
+    const ratio = (Math.max(text, behind) + 0.05) / (Math.min(text, behind) + 0.05);
+    // Disabled controls may be dimmer (WCAG exempts inactive controls), but still legible.
+    const needed = element.closest(':disabled, .mod-disabled') ? 3 : 4.5;
+    if (ratio < needed) found.push(`"${element.textContent.trim().slice(0, 40)}" ${ratio.toFixed(2)}:1 (${style.color} on rgb(${background(element)}))`);
+  }
+  return [document.querySelectorAll('.jupyter-widgets').length, found];
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_widgets_are_readable_in_light_and_dark_mode(browser, site, scheme):
+    """Every page with widgets (chapter 1's progress bar, chapter 7's explorer): each text in a widget has a
+    contrast of at least 4.5:1 with its background, in the theme's light and dark mode."""
+    problems, widget_pages = [], [path for path in _site_pages()
+                                  if "application/vnd.jupyter.widget-view+json" in (HTML / path).read_text()]
+    assert "book/07_depth_explorer.html" in widget_pages, widget_pages
+    for path in widget_pages:
+        page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme=scheme)
+        page.goto(f"{site['url']}/{path}", wait_until="networkidle")
+        page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme
+        count, found = page.evaluate(WIDGET_CONTRAST)
+        assert count > 0, f"{path}: no widget drawn"
+        problems += [f"{path} ({scheme}): {problem}" for problem in found]
+        page.close()
     assert not problems, "\n".join(problems)

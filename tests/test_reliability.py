@@ -413,7 +413,7 @@ def test_nbval_is_handed_the_recorded_outputs_of_the_checked_cells(tmp_path, mon
     whose stored copy ran (nbval/plugin.py: `unrun = self.cell.execution_count is None`); it has no
     option to take reference outputs from anywhere but the notebook file. The root conftest.py therefore
     wraps the `nbformat` nbval reads notebooks with, adding the outputs recorded in tests/expected_outputs/.
-    Were nbval to stop reading through it, every NBVAL_CHECK_OUTPUT cell would pass unchecked."""
+    Were nbval to stop reading through it, every cell tagged nbval-check-output would pass unchecked."""
     import inspect
 
     import expected_outputs  # tools/, put on sys.path by the root conftest.py

@@ -46,7 +46,7 @@ def repository_url() -> str:
 def install_source() -> str:
     """The Colab install cell: pip from the release tag; a failure raises with what to do."""
     return "\n".join([
-        "# On Colab only: install the book's library, pinned to the release this chapter was written for.",
+        "# On Colab only: install the book's library at the release this chapter was written for.",
         "import sys",
         "",
         'if "google.colab" in sys.modules:',
@@ -54,12 +54,17 @@ def install_source() -> str:
         "    import subprocess",
         "",
         f'    release = "git+{repository_url()}@v{version()}"',
-        '    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"resnet-lib @ {release}"],',
-        "                         capture_output=True, text=True)",
+        "    pip = subprocess.run(",
+        '        [sys.executable, "-m", "pip", "install", "--quiet", f"resnet-lib @ {release}"],',
+        "        capture_output=True,",
+        "        text=True,",
+        "    )",
         "    if pip.returncode != 0:",
         '        print(pip.stdout[-3000:], pip.stderr[-3000:], sep="\\n")',
-        '        raise RuntimeError(f"pip could not install resnet-lib from {release} (its output is above): check "',
-        '                           "that the runtime has internet access, then run this cell again.")',
+        "        raise RuntimeError(",
+        '            f"pip could not install resnet-lib from {release} (its output is above): "',
+        '            "check that the runtime has internet access, then run this cell again."',
+        "        )",
         "    importlib.invalidate_caches()",
     ])
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import inspect
+import textwrap
 import traceback
 
 import keras
@@ -43,6 +44,15 @@ def fail(message: str, mistake: type[Mistake] = Mistake):
     """Raises the learner-facing `AssertionError` (or `mistake`, a subclass) with `message`, unchained."""
     __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
     raise mistake(message) from None
+
+
+#: The width of a chapter's code column on the website: longer printed lines would scroll sideways.
+LINE_WIDTH = 88
+
+
+def well_done(message: str) -> None:
+    """Prints a passed check's "Well done: `message`", wrapped to the book's line width."""
+    print(textwrap.fill(f"Well done: {message}", LINE_WIDTH, break_on_hyphens=False))
 
 
 #: Other names a learner may give each of the book's parameters; a name of another role shows a
@@ -244,4 +254,4 @@ def functional_model(inputs, outputs, name: str) -> keras.Model:
 
 
 __all__ = ["LearnerCodeFailed", "Mistake", "as_output", "call", "check_signature", "fail", "fresh_session",
-           "functional_model"]
+           "functional_model", "well_done"]

@@ -31,6 +31,7 @@ from resnet_lib.checks._learner import (
     fail,
     fresh_session,
     functional_model,
+    well_done,
 )
 from resnet_lib.weights import transfer_weights
 
@@ -391,7 +392,7 @@ def check_identity_block(function) -> None:
     _compare_with_reference(function, identity_block, projection=False, input_shape=(7, 7, 24), filters=(8, 12, 24),
                             kernel_size=3, stride=1, stage=3, block=2)
     keras.backend.clear_session()
-    print(f"Well done: {name} matches resnet_lib.identity_block (layers, shapes, parameters and outputs).")
+    well_done(f"{name} matches resnet_lib.identity_block (layers, shapes, parameters and outputs).")
 
 
 def check_convolutional_block(function) -> None:
@@ -417,8 +418,8 @@ def check_convolutional_block(function) -> None:
         _compare_with_reference(function, convolutional_block, projection=True, input_shape=(size, size, 16),
                                 filters=(8, 12, 24), kernel_size=3, stride=stride, stage=4, block=1)
     keras.backend.clear_session()
-    print(f"Well done: {name} matches resnet_lib.convolutional_block at strides 1 and 2 "
-          "(layers, shapes, parameters and outputs).")
+    well_done(f"{name} matches resnet_lib.convolutional_block at strides 1 and 2 "
+              "(layers, shapes, parameters and outputs).")
 
 
 __all__ = ["check_convolutional_block", "check_identity_block"]

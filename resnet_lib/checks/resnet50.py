@@ -18,7 +18,7 @@ from keras import layers
 from resnet_lib.analysis import randomize_batch_norm
 from resnet_lib.checks._compare import match, setting_difference
 from resnet_lib.checks._graph import Graph, describe, kind, spatial_size
-from resnet_lib.checks._learner import call, check_signature, fail, fresh_session
+from resnet_lib.checks._learner import call, check_signature, fail, fresh_session, well_done
 from resnet_lib.models import RESNET50_STAGES, resnet50
 from resnet_lib.weights import transfer_weights
 
@@ -180,8 +180,8 @@ def check_resnet50(function) -> None:
         fail(f"{name}: with input_shape=(32, 32, 1) and num_classes=3 the model must take 32x32x1 images and "
              "output 3 probabilities: use the arguments instead of fixed numbers.")
     keras.backend.clear_session()
-    print(f"Well done: {name} builds ResNet50 with {reference.count_params():,} parameters, the library's layers and "
-          "stage sizes, and the same predictions.")
+    well_done(f"{name} builds ResNet50 with {reference.count_params():,} parameters, the library's layers and "
+              "stage sizes, and the same predictions.")
 
 
 __all__ = ["check_resnet50"]

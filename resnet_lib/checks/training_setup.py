@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from resnet_lib.checks._learner import call, check_signature, fail, fresh_session
+from resnet_lib.checks._learner import call, check_signature, fail, fresh_session, well_done
 
 
 def check_prepare_data(prepare_data) -> None:
@@ -262,8 +262,8 @@ def check_training_setup(prepare_data, compile_model) -> None:
         fail(f"With your preparation and compile set-up a small classifier does not learn three separable "
              f"clusters: the loss went from {first:.3f} to {last:.3f} in 8 epochs.")
     keras.backend.clear_session()
-    print(f"Well done: data preparation and compile set-up are right, and a small classifier trained with them "
-          f"goes from loss {first:.2f} to {last:.2f}.")
+    well_done(f"data preparation and compile set-up are right, and a small classifier trained with them "
+              f"goes from loss {first:.2f} to {last:.2f}.")
 
 
 __all__ = ["check_compile_model", "check_prepare_data", "check_training_setup"]
