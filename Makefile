@@ -18,7 +18,7 @@ STAMP  := $(VENV)/.installed
 # Where kernels started by the virtual environment read their settings (tools/ipython_kernel_config.py).
 KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
-.PHONY: book test check student setup venv-python system-packages site-js test-extras colab-env bench results sweep clean
+.PHONY: book test check student setup venv-python system-packages site-js test-extras colab-env bench results sweep landscape clean
 
 book: setup site-js
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -65,7 +65,7 @@ $(COLAB_STAMP): tests/colab/preinstalled.txt pyproject.toml
 	rm -f $(COLAB_VENV)/wheelhouse/resnet_lib-*.whl
 	@touch $@
 
-# The heavy, precomputed results the chapters load (about 40 minutes on a 2-core CPU). The runs write
+# The heavy, precomputed results the chapters load (about 55 minutes on a 2-core CPU). The runs write
 # under _build/results/; each finished file then replaces the one shipped in resnet_lib/results/.
 RUNS := _build/results
 results: setup
@@ -73,13 +73,20 @@ results: setup
 	$(BIN)/python -m resnet_lib.experiments plain-depths --out $(RUNS)/plain_depths.json
 	$(BIN)/python -m resnet_lib.experiments resnet50 --batch-norm-momentum 0.9 --out $(RUNS)/resnet50_digits.json
 	$(BIN)/python -m resnet_lib.experiments resnet50 --out $(RUNS)/resnet50_digits_keras_bn_momentum.json
+	$(BIN)/python -m resnet_lib.experiments landscape --fresh --out $(RUNS)/landscape.json
 	$(BIN)/python tools/ship_results.py $(RUNS)/depth_sweep.json $(RUNS)/plain_depths.json \
-		$(RUNS)/resnet50_digits.json $(RUNS)/resnet50_digits_keras_bn_momentum.json
+		$(RUNS)/resnet50_digits.json $(RUNS)/resnet50_digits_keras_bn_momentum.json $(RUNS)/landscape.json
 
 # The depth explorer's sweep (chapter 7): 36 trainings, about 12 minutes on 2 cores; resumes if stopped.
 sweep: setup
 	$(BIN)/python -m resnet_lib.experiments depth-sweep --out $(RUNS)/depth_sweep.json
 	$(BIN)/python tools/ship_results.py $(RUNS)/depth_sweep.json
+
+# The loss landscapes and lesion studies (chapter 8): 12 networks trained as in the sweep, each with a 25x25
+# loss surface, an interpolation and its lesions; about 15 minutes on 2 cores; resumes if stopped.
+landscape: setup
+	$(BIN)/python -m resnet_lib.experiments landscape --out $(RUNS)/landscape.json
+	$(BIN)/python tools/ship_results.py $(RUNS)/landscape.json
 
 # Every benchmark (half an hour to an hour on 2 cores, depending on the CPU): prints the figures and writes bench/results/ and bench/RESULTS.md.
 bench: setup

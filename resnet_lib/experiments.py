@@ -4,9 +4,10 @@
     python -m resnet_lib.experiments resnet50    # Keras' momentum 0.99: ./resnet50_digits_keras_bn_momentum.json
     python -m resnet_lib.experiments plain-depths [--depths 8 20 56] [--epochs 8] [--out plain_depths.json]
     python -m resnet_lib.experiments depth-sweep [--seeds 0 1 2] [--jobs 2] [--fresh]   # ./depth_sweep.json
+    python -m resnet_lib.experiments landscape [--depths 20 56] [--seeds 0 1 2] [--jobs 2] [--fresh]  # ./landscape.json
 
-The sweep saves after every run to `<out stem>.partial.json` beside `--out` and resumes from it; it
-writes `--out` only once every run is done. Every finished file ends with `"complete": true` (added
+The sweep and the landscape study save after every run to `<out stem>.partial.json` beside `--out` and resume from it; they
+write `--out` only once every run is done. Every finished file ends with `"complete": true` (added
 last, with the provenance), which the loaders require. Ctrl-C stops a command with exit status 130
 and one line saying what was kept and how to resume.
 
@@ -184,7 +185,7 @@ def sweep_optimizer(recipe: dict, steps_per_epoch: int):
 
 
 def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=None, progress: bool = False,
-                        epochs: int | None = None) -> dict:
+                        epochs: int | None = None, return_model: bool = False):
     """Trains one network of the sweep; returns its history, gradient norms and wall time.
 
     Args:
@@ -195,11 +196,16 @@ def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=
         data: the `Dataset` to use (default: loaded as the recipe says).
         progress: show a progress bar over epochs.
         epochs: train for fewer epochs than the recipe (same schedule, cut short); for quick checks.
+        return_model: also hand back the trained model and its initial weights (the landscape
+            study needs both). Reading the initial weights changes nothing: the history is the same,
+            bit for bit, either way.
 
     Returns:
         The history of `resnet_lib.train` (loss, accuracy, val_loss, val_accuracy, epoch_seconds per
         epoch) plus `gradient_norms_initial` and `gradient_norms_final` ({layer: norm}, input to
-        output, on the first 256 training images) and `wall_seconds`.
+        output, on the first 256 training images) and `wall_seconds`. With `return_model`, the tuple
+        (history, trained model, initial weights), the last as `model.get_weights()` returned them
+        before the first training step (a list of arrays, one per entry of `model.weights`).
     """
     from resnet_lib.data import load_dataset
     from resnet_lib.models import build_network
@@ -217,6 +223,7 @@ def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=
                           batch_norm_momentum=recipe["batch_norm_momentum"])
     probe = data.x_train[:GRADIENT_BATCH], data.y_train[:GRADIENT_BATCH]
     initial = gradient_norms(model, *probe)
+    initial_weights = model.get_weights() if return_model else None
     steps_per_epoch = int(np.ceil(len(data.x_train) / recipe["batch_size"]))
     history = train(
         model, data.x_train, data.y_train, validation_data=(data.x_test, data.y_test),
@@ -227,6 +234,8 @@ def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=
     history["gradient_norms_initial"] = initial
     history["gradient_norms_final"] = gradient_norms(model, *probe)
     history["wall_seconds"] = time.perf_counter() - start
+    if return_model:
+        return history, model, initial_weights
     return history
 
 
@@ -269,39 +278,66 @@ def resume_state(recipe: dict, out, *, fresh: bool = False) -> tuple[dict, Path 
     """
     from resnet_lib import sweep as sweeps
 
-    empty = {kind: {} for kind in KINDS}
+    data, source = _resume_source(recipe, out, fresh=fresh, noun="sweep",
+                                  load=lambda path, fix: sweeps.load_sweep(path, partial=True, fix=fix))
+    if data is None:
+        return {kind: {} for kind in KINDS}, None
+    return {kind: dict(data["runs"].get(kind, {})) for kind in KINDS}, source
+
+
+def _resume_source(recipe: dict, out, *, fresh: bool, noun: str, load) -> tuple[dict | None, Path | None]:
+    """The file a restartable run into `out` resumes from, read with `load`, and its path ((None, None): none).
+
+    Shared by the depth sweep and the landscape study: the partial file beside `out` comes first,
+    then `out` itself; nothing is read with `fresh`.
+
+    Args:
+        recipe: the recipe of the run; the file must hold the same one.
+        out: the run's output file (None: kept in memory only, nothing to resume).
+        fresh: start over: read nothing.
+        noun: what the run is called in messages ("sweep", "study").
+        load: function (path, fix) -> contents that reads a file in progress and checks its layout,
+            raising a ValueError that ends with `fix`.
+
+    Raises:
+        ValueError: the file cannot be used (unreadable, broken, or another recipe); the message names
+            it and says that --fresh starts over.
+    """
     if out is None or fresh:
-        return empty, None
+        return None, None
     out = Path(out)
     for source in (partial_path(out), out):
         if not source.exists():
             continue
         fix = (f"To start over, run the command again with --fresh (fresh=True): it trains every run again, "
                f"and writes over {str(partial_path(out))!r} as it goes"
-               + (f" and replaces {str(out)!r} once the new sweep is complete" if source == out else "")
+               + (f" and replaces {str(out)!r} once the new {noun} is complete" if source == out else "")
                + "; or give another --out to keep this file as it is.")
-        data = sweeps.load_sweep(source, partial=True, fix=f"The sweep cannot resume from it. {fix}")
+        data = load(source, f"The {noun} cannot resume from it. {fix}")
         if data["recipe"] != recipe:
             differences = ", ".join(f"{key} {data['recipe'].get(key)!r} instead of {recipe.get(key)!r}"
                                     for key in sorted(set(recipe) | set(data["recipe"]))
                                     if data["recipe"].get(key) != recipe.get(key))
-            raise ValueError(f"{str(source)!r} holds a sweep made with another recipe ({differences}). {fix}")
-        return {kind: dict(data["runs"].get(kind, {})) for kind in KINDS}, source
-    return empty, None
+            raise ValueError(f"{str(source)!r} holds a {noun} made with another recipe ({differences}). {fix}")
+        return data, source
+    return None, None
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during `run_depth_sweep`: `runs` runs are kept in the file `path` (None: no run yet)."""
+    """Ctrl-C during `run_depth_sweep` (or `run_landscape_study`): `runs` runs are kept in the file
+    `path` (None: no run yet); `unit` and `noun` name them in the message ("run", "sweep")."""
 
-    def __init__(self, path: Path | None, runs: int):
+    def __init__(self, path: Path | None, runs: int, *, unit: str = "run", noun: str = "sweep"):
         super().__init__(path, runs)
-        self.path, self.runs = path, runs
+        self.path, self.runs, self.unit, self.noun = path, runs, unit, noun
 
     def __str__(self) -> str:
         if self.path is None:
-            return ("interrupted before any run of the sweep finished; nothing was written" if not self.runs else
-                    f"interrupted; {self.runs} runs were trained but not saved (no `out` file)")
-        return f"interrupted; {self.runs} run{'s' if self.runs != 1 else ''} of the sweep kept in {self.path}"
+            return (f"interrupted before any {self.unit} of the {self.noun} finished; nothing was written"
+                    if not self.runs else
+                    f"interrupted; {self.runs} {self.unit}s were trained but not saved (no `out` file)")
+        return (f"interrupted; {self.runs} {self.unit}{'s' if self.runs != 1 else ''} of the {self.noun} "
+                f"kept in {self.path}")
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -374,6 +410,40 @@ def _start_pool(jobs: int):
             os.environ["TF_CPP_MIN_LOG_LEVEL"] = level
 
 
+def _run_tasks(tasks: list, worker, record, *, jobs: int, progress: bool, description: str, summary) -> None:
+    """Runs `worker(task)` for every task, in `jobs` worker processes (0: in this one), with a progress bar.
+
+    Shared by the depth sweep and the landscape study. `record(*outcome)` gets each worker's result
+    as soon as it arrives (in the order they finish), and may save it; `summary(*outcome)` is the
+    text shown beside the bar. Ctrl-C (KeyboardInterrupt) ends the worker processes and propagates.
+
+    Args:
+        tasks: picklable arguments of `worker`, in the order to start them.
+        worker: a module-level function (workers are spawned processes), task -> tuple.
+        record: function called with the worker's tuple in this process.
+        jobs: worker processes of max(1, cpus // jobs) threads each; 0 runs the tasks here.
+        progress: show the bar.
+        description: the bar's label.
+        summary: function of the worker's tuple -> short text.
+    """
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(tasks), desc=description, unit="run", disable=not progress)
+    try:
+        if jobs == 0 or not tasks:
+            for task in tasks:
+                record(*worker(task))
+                bar.update(1)
+        else:
+            with _start_pool(jobs) as pool:  # leaving it (Ctrl-C included) terminates the workers
+                for outcome in pool.imap_unordered(worker, tasks):
+                    record(*outcome)
+                    bar.set_postfix_str(summary(*outcome))
+                    bar.update(1)
+    finally:
+        bar.close()
+
+
 def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, fresh: bool = False,
                     progress: bool = True, command: list[str] | None = None) -> dict:
     """Trains every (kind, depth, seed) of the sweep, saving after each run (restartable).
@@ -407,8 +477,6 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
         ValueError: bad arguments, or a file to resume from that cannot be used (before any training).
         SweepInterrupted: Ctrl-C; it says how many runs are kept, and where.
     """
-    from tqdm.auto import tqdm
-
     from resnet_lib.provenance import provenance
     from resnet_lib.sweep import load_sweep, save_sweep
     from resnet_lib.validation import check_int
@@ -437,22 +505,11 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
             save_sweep({**result, "complete": False}, partial)
             kept["path"], kept["runs"] = partial, kept["runs"] + 1
 
-    bar = tqdm(total=len(tasks), desc="depth sweep", unit="run", disable=not progress)
     try:
-        if jobs == 0 or not tasks:
-            for task in tasks:
-                record(*_sweep_worker(task))
-                bar.update(1)
-        else:
-            with _start_pool(jobs) as pool:  # leaving it (Ctrl-C included) terminates the workers
-                for kind, depth, seed, run in pool.imap_unordered(_sweep_worker, tasks):
-                    record(kind, depth, seed, run)
-                    bar.set_postfix_str(f"{kind}-{depth} seed {seed}: loss {run['loss'][-1]:.3g}")
-                    bar.update(1)
+        _run_tasks(tasks, _sweep_worker, record, jobs=jobs, progress=progress, description="depth sweep",
+                   summary=lambda kind, depth, seed, run: f"{kind}-{depth} seed {seed}: loss {run['loss'][-1]:.3g}")
     except KeyboardInterrupt:
         raise SweepInterrupted(kept["path"] if out is not None else None, kept["runs"]) from None
-    finally:
-        bar.close()
     for kind in KINDS:  # depths and seeds in order, whatever order the runs finished in
         result["runs"][kind] = {str(d): {str(s): result["runs"][kind][str(d)][str(s)]
                                          for s in sorted(int(s) for s in result["runs"][kind][str(d)])}
@@ -466,6 +523,252 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
         if partial.exists():  # written by this sweep (or the interrupted run of it that this one resumed)
             partial.unlink()
     return {**result, "runs_reused": len(done)}
+
+
+# --- the landscape study (chapter 8) ----------------------------------------------------------------
+
+LANDSCAPE_DEPTHS = (20, 56)
+LANDSCAPE_STEPS = 25
+LESION_SAMPLES = 20
+#: The tolerance of `resnet_lib.landscape.nonconvexity`: a grid point counts as non-convex where its
+#: negative principal curvature exceeds 1% of its positive one in size (Li et al.'s ratio
+#: |lambda_min / lambda_max| > 0.01), and is larger than float32 rounding can produce.
+NONCONVEXITY_TOLERANCE = 0.01
+
+
+def landscape_recipe(depths=LANDSCAPE_DEPTHS, epochs: int | None = None, steps: int = LANDSCAPE_STEPS,
+                     span: float = 1.0, images: int = 512, direction_seeds=(0, 1),
+                     tolerance: float = NONCONVEXITY_TOLERANCE, radius: float = 0.5,
+                     interpolation_points: int = 31, max_lesioned_blocks: int = 12, samples: int = LESION_SAMPLES,
+                     lesion_seed: int = 0) -> dict:
+    """Everything the landscape study computes, in one JSON-able mapping (stored in its file).
+
+    Each network is trained exactly as in the depth sweep (`depth_sweep_recipe()`, the "training"
+    entry); then, on the trained network:
+
+    * "surface": the loss on a `steps` x `steps` grid from -`span` to `span` along two
+      filter-normalised directions (seeds `direction_seeds`), on the first `images` training images
+      (unshifted), `resnet_lib.landscape.loss_surface`;
+    * "nonconvexity": the share of non-convex grid points over the whole grid and within `radius`
+      of the trained weights (`resnet_lib.landscape.nonconvexity` with `tolerance`);
+    * "interpolation": the loss at `interpolation_points` coefficients t from -0.25 to 1.25 on the
+      line from the initial to the trained weights, on the same images;
+    * "lesions": on the test set, every single block deleted, and `samples` random sets of k blocks
+      for k = 0 .. min(blocks, `max_lesioned_blocks`), drawn with `lesion_seed`.
+
+    Args:
+        depths: the depths (6n + 2), each trained plain and residual.
+        epochs: training epochs (default: the depth sweep's; fewer only for quick checks).
+        steps: grid points per axis (>= 3; odd puts the trained weights on the grid).
+        span: the grid's half-width, in units of the filter-normalised directions.
+        images: how many of the first training images the surface and the interpolation use.
+        direction_seeds: the seeds of the two directions.
+        tolerance: see `NONCONVEXITY_TOLERANCE`.
+        radius: the radius of the second non-convexity count.
+        interpolation_points: how many coefficients t.
+        max_lesioned_blocks: the largest k of the random lesions.
+        samples: random sets of blocks per k.
+        lesion_seed: the seed of the random lesions.
+    """
+    from resnet_lib.validation import check_int
+
+    training = depth_sweep_recipe(depths=depths) if epochs is None else depth_sweep_recipe(depths=depths, epochs=epochs)
+    steps = check_int("steps", steps, minimum=3)
+    if len(direction_seeds) != 2:
+        raise ValueError(f"`direction_seeds` must be two seeds, received {direction_seeds!r}.")
+    return {
+        "training": training,
+        "surface": {"steps": steps, "span": float(span), "images": check_int("images", images, minimum=1),
+                    "direction_seeds": [check_int("direction_seeds", d, minimum=0) for d in direction_seeds],
+                    "data": "first training images, unshifted"},
+        "nonconvexity": {"tolerance": float(tolerance), "radius": float(radius)},
+        "interpolation": {"ts": np.round(np.linspace(-0.25, 1.25, check_int("interpolation_points",
+                                                                              interpolation_points, minimum=2)),
+                                         10).tolist(),
+                          "data": "the surface's images"},
+        "lesions": {"data": "test set", "max_blocks": check_int("max_lesioned_blocks", max_lesioned_blocks, minimum=0),
+                    "samples": check_int("samples", samples, minimum=1),
+                    "seed": check_int("lesion_seed", lesion_seed, minimum=0)},
+    }
+
+
+def study_network(recipe: dict, kind: str, depth: int, seed: int, *, data=None) -> dict:
+    """Trains one network of the landscape study and measures its landscape and lesions.
+
+    Args:
+        recipe: from `landscape_recipe()`.
+        kind: "plain" or "residual".
+        depth: 6n + 2.
+        seed: the training seed (initial weights, shuffling, shifts).
+        data: the `Dataset` (default: loaded as the training recipe says).
+
+    Returns:
+        {"history": as `train_sweep_network` returns it,
+         "surface": {"alphas": (steps,), "betas": (steps,), "loss": (steps, steps), "accuracy": (steps, steps),
+                     "seconds_per_point"},
+         "nonconvexity": {"grid": share, "radius": share},
+         "interpolation": {"t": (points,), "loss": (points,), "accuracy": (points,)},
+         "single_block_lesions": as `resnet_lib.lesion.single_block_lesions`,
+         "random_lesions": as `resnet_lib.lesion.random_lesions`,
+         "analysis_seconds": the time after training}, arrays as (nested) lists.
+    """
+    from resnet_lib.data import load_dataset
+    from resnet_lib.landscape import filter_normalized_direction, interpolation, loss_surface, nonconvexity
+    from resnet_lib.lesion import random_lesions, single_block_lesions
+
+    training = recipe["training"]
+    if data is None:
+        data = load_dataset(training["dataset"], image_size=training["image_size"], channels=training["channels"])
+    history, model, initial_weights = train_sweep_network(training, kind, depth, seed, data=data, return_model=True)
+    start = time.perf_counter()
+    settings = recipe["surface"]
+    x, y = data.x_train[:settings["images"]], data.y_train[:settings["images"]]
+    directions = tuple(filter_normalized_direction(model, s) for s in settings["direction_seeds"])
+    surface = loss_surface(model, x, y, directions, steps=settings["steps"], span=settings["span"])
+    shape = recipe["nonconvexity"]
+    nonconvex = {"grid": nonconvexity(surface["loss"], surface["alphas"], surface["betas"], tolerance=shape["tolerance"]),
+                 "radius": nonconvexity(surface["loss"], surface["alphas"], surface["betas"],
+                                        tolerance=shape["tolerance"], radius=shape["radius"])}
+    line = interpolation(model, initial_weights, model.get_weights(), x, y, ts=recipe["interpolation"]["ts"])
+    lesions = recipe["lesions"]
+    single = single_block_lesions(model, data.x_test, data.y_test)
+    count = len(single["blocks"])
+    random = random_lesions(model, data.x_test, data.y_test, range(min(count, lesions["max_blocks"]) + 1),
+                            samples=lesions["samples"], seed=lesions["seed"])
+    return {
+        "history": history,
+        "surface": {key: (value.tolist() if isinstance(value, np.ndarray) else value) for key, value in surface.items()},
+        "nonconvexity": nonconvex,
+        "interpolation": {key: value.tolist() for key, value in line.items()},
+        "single_block_lesions": single,
+        "random_lesions": random,
+        "analysis_seconds": time.perf_counter() - start,
+    }
+
+
+def _landscape_worker(task):
+    recipe, kind, depth, seed = task
+    return kind, depth, seed, study_network(recipe, kind, depth, seed)
+
+
+def landscape_arguments(recipe: dict, seeds=None, *, fresh: bool = False) -> list[str]:
+    """The `landscape` command's arguments that make a study with `recipe` and `seeds` (those the command
+    can set: depths, seeds, epochs, steps, samples; defaults left out)."""
+    arguments = ["landscape"]
+    if fresh:
+        arguments.append("--fresh")
+    default = landscape_recipe()
+    training = recipe.get("training") if isinstance(recipe.get("training"), dict) else {}
+    depths, epochs = training.get("depths"), training.get("epochs")
+    if isinstance(depths, list) and depths != list(LANDSCAPE_DEPTHS):
+        arguments += ["--depths", *map(str, depths)]
+    if isinstance(seeds, list) and seeds != [0, 1, 2]:
+        arguments += ["--seeds", *map(str, seeds)]
+    if epochs is not None and epochs != default["training"]["epochs"]:
+        arguments += ["--epochs", str(epochs)]
+    steps = (recipe.get("surface") or {}).get("steps") if isinstance(recipe.get("surface"), dict) else None
+    if steps is not None and steps != LANDSCAPE_STEPS:
+        arguments += ["--steps", str(steps)]
+    samples = (recipe.get("lesions") or {}).get("samples") if isinstance(recipe.get("lesions"), dict) else None
+    if samples is not None and samples != LESION_SAMPLES:
+        arguments += ["--samples", str(samples)]
+    return arguments
+
+
+def landscape_resume_state(recipe: dict, out, *, fresh: bool = False) -> tuple[dict, Path | None]:
+    """The networks a landscape study into `out` starts from ({kind: {depth: {seed: network}}}) and
+    the file they come from (None: nothing to resume); as `resume_state` for the sweep.
+
+    Raises:
+        ValueError: the file to resume from cannot be used; the message names it and says that
+            --fresh starts over.
+    """
+    from resnet_lib.landscape_study import load_landscape_study
+
+    data, source = _resume_source(recipe, out, fresh=fresh, noun="study",
+                                  load=lambda path, fix: load_landscape_study(path, partial=True, fix=fix))
+    if data is None:
+        return {kind: {} for kind in KINDS}, None
+    return {kind: dict(data["networks"].get(kind, {})) for kind in KINDS}, source
+
+
+def run_landscape_study(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, fresh: bool = False,
+                        progress: bool = True, command: list[str] | None = None) -> dict:
+    """Trains and studies every (kind, depth, seed) of the landscape study, saving after each network.
+
+    Works as `run_depth_sweep`: the networks are saved after each one to the partial file beside
+    `out` (atomically), `out` is written only once every network is done (with its provenance and
+    `"complete": true`), a restarted study resumes without training again what is saved, the
+    networks are spread over `jobs` single-threaded processes (on 2 cores), deepest first.
+
+    Args:
+        recipe: from `landscape_recipe()`.
+        seeds: the seeds to run (with those the resumed networks have).
+        out: JSON file to write; None keeps the results in memory only.
+        jobs: worker processes; 0 works in this process.
+        fresh: ignore what `out` and its partial file hold and start over.
+        progress: show a progress bar over the networks.
+        command: the command line recorded in the provenance (default: this process's).
+
+    Returns:
+        {"recipe", "seeds", "kinds", "networks": {kind: {depth: {seed: network}}}, "provenance",
+        "complete", "networks_reused"}, depths and seeds as strings, each network as
+        `study_network` returns it.
+
+    Raises:
+        ValueError: bad arguments, or a file to resume from that cannot be used (before any training).
+        SweepInterrupted: Ctrl-C; it says how many networks are kept, and where.
+    """
+    from resnet_lib.landscape_study import load_landscape_study, save_landscape_study
+    from resnet_lib.provenance import provenance
+    from resnet_lib.validation import check_int
+
+    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    jobs = check_int("jobs", jobs, minimum=0)
+    partial = None
+    if out is not None:
+        out = output_path(out)
+        partial = partial_path(out)
+    start = time.perf_counter()
+    networks, source = landscape_resume_state(recipe, out, fresh=fresh)
+    resumed_seeds = {int(s) for by_depth in networks.values() for by_seed in by_depth.values() for s in by_seed}
+    result = {"recipe": recipe, "seeds": sorted(set(seeds) | resumed_seeds), "kinds": list(KINDS),
+              "networks": networks}
+    done = {(k, d, s) for k, by_depth in networks.items() for d, by_seed in by_depth.items() for s in by_seed}
+    tasks = [(recipe, kind, depth, seed) for depth in sorted(recipe["training"]["depths"], reverse=True)
+             for seed in result["seeds"] for kind in KINDS if (kind, str(depth), str(seed)) not in done]
+    if not tasks and source is not None and source == out:
+        return {**load_landscape_study(out, partial=True), "networks_reused": len(done)}
+    kept = {"path": source, "runs": len(done)}
+
+    def record(kind, depth, seed, network):
+        result["networks"][kind].setdefault(str(depth), {})[str(seed)] = network
+        if out is not None:
+            save_landscape_study({**result, "complete": False}, partial)
+            kept["path"], kept["runs"] = partial, kept["runs"] + 1
+
+    def summary(kind, depth, seed, network):
+        return (f"{kind}-{depth} seed {seed}: loss {network['history']['loss'][-1]:.3g}, "
+                f"non-convex {network['nonconvexity']['grid']:.2f}")
+
+    try:
+        _run_tasks(tasks, _landscape_worker, record, jobs=jobs, progress=progress, description="landscape study",
+                   summary=summary)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(kept["path"] if out is not None else None, kept["runs"], unit="network",
+                               noun="study") from None
+    for kind in KINDS:  # depths and seeds in order, whatever order the networks finished in
+        result["networks"][kind] = {str(d): {str(s): result["networks"][kind][str(d)][str(s)]
+                                             for s in sorted(int(s) for s in result["networks"][kind][str(d)])}
+                                    for d in sorted(int(d) for d in result["networks"][kind])}
+    result["provenance"] = provenance(command, seeds=result["seeds"], jobs=jobs, networks_reused=len(done),
+                                      wall_seconds=time.perf_counter() - start)
+    result["complete"] = True  # last: the mark of a finished study, which the loaders require
+    if out is not None:
+        save_landscape_study(result, out)
+        if partial.exists():
+            partial.unlink()
+    return {**result, "networks_reused": len(done)}
 
 
 def main(argv=None) -> Path:
@@ -496,6 +799,18 @@ def main(argv=None) -> Path:
     sweep.add_argument("--fresh", action="store_true",
                        help="start over instead of resuming (from the partial file beside --out, or --out itself)")
     sweep.add_argument("--out", type=Path, default=Path("depth_sweep.json"))
+    study = commands.add_parser("landscape", help="loss landscapes and lesions of plain and residual networks "
+                                                  "trained as in the depth sweep (chapter 8)")
+    study.add_argument("--depths", type=int, nargs="+", default=list(LANDSCAPE_DEPTHS))
+    study.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    study.add_argument("--epochs", type=int, default=depth_sweep_recipe()["epochs"],
+                       help="training epochs (default: the depth sweep's; only then are the histories those of the sweep)")
+    study.add_argument("--steps", type=int, default=LANDSCAPE_STEPS, help="grid points per axis of the loss surface")
+    study.add_argument("--samples", type=int, default=LESION_SAMPLES, help="random lesions per number of blocks")
+    study.add_argument("--jobs", type=int, default=2, help="worker processes (default 2); 0 = this process")
+    study.add_argument("--fresh", action="store_true",
+                       help="start over instead of resuming (from the partial file beside --out, or --out itself)")
+    study.add_argument("--out", type=Path, default=Path("landscape.json"))
     args = parser.parse_args(argv)
 
     if args.experiment == "resnet50" and args.out is None:
@@ -516,26 +831,19 @@ def main(argv=None) -> Path:
     start = time.perf_counter()
     if args.experiment == "depth-sweep":
         recipe = depth_sweep_recipe(depths=args.depths, epochs=args.epochs)
-        try:
-            resume_state(recipe, args.out, fresh=args.fresh)  # an unusable file to resume from: refused now
-        except ValueError as error:
-            parser.error(str(error))
-        before = _file_identity(args.out)
-        try:
-            result = run_depth_sweep(recipe, args.seeds, out=args.out, jobs=args.jobs, fresh=args.fresh,
-                                     command=command)
-        except KeyboardInterrupt as stop:  # Ctrl-C: one line that says what is kept and how to go on
-            kept = str(stop) if isinstance(stop, SweepInterrupted) else "interrupted"
-            resume = shlex.join(["python", "-m", "resnet_lib.experiments", *(a for a in arguments if a != "--fresh")])
-            state = "is unchanged" if before is not None else "is written only once the sweep is complete"
-            print(f"depth-sweep {kept}; {args.out} {state}. Resume with: {resume}", file=sys.stderr)
-            raise SystemExit(130) from None
-        if _file_identity(args.out) == before:
-            print(f"{args.out} already holds all {_count_runs(result['runs'])} runs of this sweep; nothing was "
-                  "trained (--fresh trains them again).")
-        else:
-            print(f"wrote {args.out}")
-        return args.out
+        return _main_resumable(args, parser, arguments, command, check=lambda: resume_state(recipe, args.out, fresh=args.fresh),
+                               run=lambda: run_depth_sweep(recipe, args.seeds, out=args.out, jobs=args.jobs,
+                                                           fresh=args.fresh, command=command),
+                               count=lambda result: f"all {_count_runs(result['runs'])} runs of this sweep",
+                               noun="sweep")
+    if args.experiment == "landscape":
+        recipe = landscape_recipe(depths=args.depths, epochs=args.epochs, steps=args.steps, samples=args.samples)
+        return _main_resumable(args, parser, arguments, command,
+                               check=lambda: landscape_resume_state(recipe, args.out, fresh=args.fresh),
+                               run=lambda: run_landscape_study(recipe, args.seeds, out=args.out, jobs=args.jobs,
+                                                               fresh=args.fresh, command=command),
+                               count=lambda result: f"all {_count_runs(result['networks'])} networks of this study",
+                               noun="study")
     try:
         if args.experiment == "resnet50":
             recipe = resnet50_recipe(epochs=args.epochs, batch_size=args.batch_size,
@@ -554,6 +862,41 @@ def main(argv=None) -> Path:
     path = save_history(result, args.out)
     print(f"wrote {path}")
     return path
+
+
+def _main_resumable(args, parser, arguments: list[str], command: list[str], *, check, run, count, noun: str) -> Path:
+    """The command line of a restartable run (depth-sweep, landscape): refuses an unusable file to
+    resume from before any training, runs, and on Ctrl-C prints one line (what is kept, how to
+    resume) and exits with status 130.
+
+    Args:
+        args: the parsed arguments (`experiment`, `out`).
+        parser: the experiment's own parser, which reports a refused argument.
+        arguments: the command line's arguments (to print the resuming command).
+        command: the whole command line.
+        check: function that raises ValueError if the file to resume from cannot be used.
+        run: function that runs the experiment and returns its result.
+        count: function result -> e.g. "all 36 runs of this sweep".
+        noun: "sweep" or "study", for the messages.
+    """
+    try:
+        check()  # an unusable file to resume from: refused now
+    except ValueError as error:
+        parser.error(str(error))
+    before = _file_identity(args.out)
+    try:
+        result = run()
+    except KeyboardInterrupt as stop:  # Ctrl-C: one line that says what is kept and how to go on
+        kept = str(stop) if isinstance(stop, SweepInterrupted) else "interrupted"
+        resume = shlex.join(["python", "-m", "resnet_lib.experiments", *(a for a in arguments if a != "--fresh")])
+        state = "is unchanged" if before is not None else f"is written only once the {noun} is complete"
+        print(f"{args.experiment} {kept}; {args.out} {state}. Resume with: {resume}", file=sys.stderr)
+        raise SystemExit(130) from None
+    if _file_identity(args.out) == before:
+        print(f"{args.out} already holds {count(result)}; nothing was trained (--fresh trains them again).")
+    else:
+        print(f"wrote {args.out}")
+    return args.out
 
 
 def _file_identity(path: Path):
@@ -579,7 +922,9 @@ def _argument_problem(args) -> str | None:
             return (f"--depths must be 6n + 2 with n >= 1 ({', '.join(map(str, valid_depths(56)))}, ...), received "
                     f"{depth}: a network of this family has a stem, three stages of n blocks of two convolutions, "
                     "and a classifier.")
-    for name, values, minimum in (("seeds", getattr(args, "seeds", None) or [], 0),
+    for name, values, minimum in (("steps", [getattr(args, "steps", 3)], 3),
+                                  ("samples", [getattr(args, "samples", 1)], 1),
+                                  ("seeds", getattr(args, "seeds", None) or [], 0),
                                   ("seed", [getattr(args, "seed", 0)], 0),
                                   ("epochs", [args.epochs], 1),
                                   ("jobs", [getattr(args, "jobs", 0)], 0),

@@ -7,7 +7,7 @@ writes into the package); this copies each finished file over the shipped one in
 `resnet_lib/results/`, through a temporary file and `os.replace`, so a shipped result is either
 the old one or the new one, never half of either. A file without `"complete": true` (the mark of a
 run that finished: the experiments add it last, with the provenance) is refused, as is a depth
-sweep whose layout is broken; if any file given is refused, none is shipped.
+sweep or landscape study whose layout is broken; if any file given is refused, none is shipped.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ SHIPPED = ROOT / "resnet_lib" / "results"
 
 def check(source: Path) -> None:
     """Refuses, with a ValueError naming `source`, anything but a finished, readable result."""
-    from resnet_lib import sweep
+    from resnet_lib import landscape_study, sweep
     from resnet_lib.results import require_complete
     from resnet_lib.training import load_history
 
@@ -37,6 +37,8 @@ def check(source: Path) -> None:
         raise ValueError(f"{str(source)!r} has no provenance: not a run of `python -m resnet_lib.experiments`.")
     if source.name == "depth_sweep.json":
         sweep.validate_sweep(result, source)
+    if source.name == "landscape.json":
+        landscape_study.validate_landscape_study(result, source)
 
 
 def install(source: Path) -> Path:

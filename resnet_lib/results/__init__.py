@@ -49,7 +49,10 @@ def load(name: str) -> dict:
 
 # The command that makes each result (`make results`), by file name.
 COMMANDS = {"depth_sweep": "depth-sweep", "plain_depths": "plain-depths",
-            "resnet50_digits": "resnet50 --batch-norm-momentum 0.9", "resnet50_digits_keras_bn_momentum": "resnet50"}
+            "resnet50_digits": "resnet50 --batch-norm-momentum 0.9", "resnet50_digits_keras_bn_momentum": "resnet50",
+            "landscape": "landscape"}
+#: The experiments that save as they go and resume where they stopped.
+RESUMABLE = ("depth-sweep", "landscape")
 
 
 def _result_name(file) -> str:
@@ -59,7 +62,7 @@ def _result_name(file) -> str:
 
 def rebuild_command(file, experiment: str | None = None) -> str:
     """How to make the result `file` again, as text to show: the experiment's command writing to `file`
-    (a partial sweep file `x.partial.json` is completed into `x.json`), or, for a file shipped in this
+    (a partial file `x.partial.json` of a sweep or study is completed into `x.json`), or, for a file shipped in this
     package, the command writing under `_build/results/` and then `tools/ship_results.py`.
 
     Args:
@@ -90,8 +93,8 @@ def require_complete(result, file, experiment: str | None = None) -> dict:
         return result
     experiment = experiment or COMMANDS.get(_result_name(file))
     command = rebuild_command(file, experiment)
-    sweep = (experiment or "").startswith("depth-sweep")
-    how = f"Complete it with {command} (it resumes where the run stopped)" if sweep else f"Rebuild it with {command}"
+    resumable = (experiment or "").split(" ")[0] in RESUMABLE
+    how = f"Complete it with {command} (it resumes where the run stopped)" if resumable else f"Rebuild it with {command}"
     raise ValueError(
         f"{str(file)!r} is a partial, unfinished run: it lacks \"complete\": true, which "
         f"`python -m resnet_lib.experiments` adds last, once the run has finished. {how}."

@@ -1,0 +1,284 @@
+"""The landscape study (chapter 8): the `landscape` command, its resumable file, validation, and the issue's claims."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from resnet_lib import experiments, landscape_study, results
+from resnet_lib.data import load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS, POINTS = 5, 4
+TINY = experiments.landscape_recipe(depths=(8,), epochs=1, steps=STEPS, samples=3, interpolation_points=POINTS)
+
+
+def fake_network(depth=8, *, nonconvexity=0.1, drop=1.0, downsampling_drop=50.0, intact=0.9, epochs=1):
+    """A network record of the study's layout: every non-downsampling block costs `drop` points."""
+    names = [f"stage{s}_block{b}" for s in (1, 2, 3) for b in range(1, (depth - 2) // 6 + 1)]
+    downsampling = [name in ("stage2_block1", "stage3_block1") for name in names]
+    accuracy = [intact - (downsampling_drop if flag else drop) / 100 for flag in downsampling]
+    axis = np.linspace(-1, 1, STEPS).tolist()
+    grid = [[1.0 + a * a + b * b for b in axis] for a in axis]
+    return {
+        "history": {"loss": [2.0] * epochs, "accuracy": [0.5] * epochs, "val_loss": [2.0] * epochs,
+                    "val_accuracy": [0.5] * epochs, "gradient_norms_initial": {"a": 1.0},
+                    "gradient_norms_final": {"a": 0.5}, "wall_seconds": 1.0},
+        "surface": {"alphas": axis, "betas": axis, "loss": grid, "accuracy": [[0.5] * STEPS] * STEPS,
+                    "seconds_per_point": 0.01},
+        "nonconvexity": {"grid": nonconvexity, "radius": nonconvexity / 2},
+        "interpolation": {"t": TINY["interpolation"]["ts"], "loss": [1.0] * POINTS, "accuracy": [0.5] * POINTS},
+        "single_block_lesions": {"blocks": names, "downsampling": downsampling, "accuracy": accuracy,
+                                 "loss": [1.0] * len(names), "intact_accuracy": intact, "intact_loss": 0.5},
+        "random_lesions": {"k": [0, 1], "mean": [intact, intact - 0.1], "min": [intact, 0.5], "max": [intact, intact],
+                           "std": [0.0, 0.1], "samples": [1, 3], "exhaustive": [True, True],
+                           "accuracies": [[intact], [0.5, 0.8, 0.9]], "num_blocks": len(names)},
+        "analysis_seconds": 1.0,
+    }
+
+
+def fake_study(networks, seeds=(0,), depths=(8,)):
+    """A complete study with the given {(kind, depth, seed): network}."""
+    recipe = experiments.landscape_recipe(depths=depths, epochs=1, steps=STEPS, samples=3, interpolation_points=POINTS)
+    layout = {kind: {} for kind in ("plain", "residual")}
+    for (kind, depth, seed), record in networks.items():
+        layout[kind].setdefault(str(depth), {})[str(seed)] = record
+    return {"recipe": recipe, "seeds": list(seeds), "kinds": ["plain", "residual"], "networks": layout,
+            "complete": True}
+
+
+# --- the command, end to end -----------------------------------------------------------------------
+
+@pytest.mark.slow  # trains two networks (about 15 s on 2 cores)
+def test_landscape_command_end_to_end_and_histories_equal_a_direct_training(tmp_path, capsys):
+    out = tmp_path / "landscape.json"
+    experiments.main(["landscape", "--depths", "8", "--seeds", "0", "--epochs", "1", "--steps", str(STEPS),
+                      "--samples", "3", "--jobs", "0", "--out", str(out)])
+    assert capsys.readouterr().out.strip().endswith(f"wrote {out}")
+    study = landscape_study.load_landscape_study(out)
+    assert not experiments.partial_path(out).exists()
+    assert study["recipe"] == experiments.landscape_recipe(depths=(8,), epochs=1, steps=STEPS, samples=3)
+    assert study["provenance"]["command"].startswith("python -m resnet_lib.experiments landscape")
+    assert study["provenance"]["networks_reused"] == 0 and study["provenance"]["wall_seconds"] > 0
+    assert landscape_study.depths(study) == [8] and landscape_study.seeds(study) == [0]
+    for kind in ("plain", "residual"):
+        grid = landscape_study.surface(study, kind, 8, 0)
+        assert grid["values"].shape == (STEPS, STEPS) and np.all(np.isfinite(grid["values"]))
+        centre = grid["values"][STEPS // 2, STEPS // 2]
+        assert centre == grid["values"].min() or kind == "plain"  # the trained weights sit low on the residual grid
+        curve = landscape_study.interpolation_curve(study, kind, 8, 0)
+        assert curve["t"].shape == (31,) and curve["t"][0] == -0.25 and curve["t"][-1] == 1.25
+        lesions = landscape_study.random_lesion_curve(study, kind, 8, 0)
+        assert lesions["k"].tolist() == [0, 1, 2, 3]  # min(3 blocks, 12)
+        shares = landscape_study.network(study, kind, 8, 0)["nonconvexity"]
+        assert 0 <= shares["grid"] <= 1 and 0 <= shares["radius"] <= 1
+    # The histories are those of the depth sweep's training, bit for bit (same process, same threads).
+    recipe = study["recipe"]["training"]
+    data = load_dataset(recipe["dataset"], image_size=recipe["image_size"], channels=recipe["channels"])
+    direct = {kind: {"8": {"0": experiments.train_sweep_network(recipe, kind, 8, 0, data=data)}}
+              for kind in ("plain", "residual")}
+    assert landscape_study.histories_match(study, {"runs": direct}) == {"plain-8 seed 0": True,
+                                                                         "residual-8 seed 0": True}
+
+
+@pytest.mark.slow  # trains
+def test_returning_the_model_changes_nothing_in_the_sweeps_training():
+    recipe = experiments.depth_sweep_recipe(depths=(8,), epochs=1)
+    data = load_dataset(recipe["dataset"], image_size=recipe["image_size"], channels=recipe["channels"])
+    plain = experiments.train_sweep_network(recipe, "residual", 8, 0, data=data)
+    history, model, initial = experiments.train_sweep_network(recipe, "residual", 8, 0, data=data, return_model=True)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "gradient_norms_initial", "gradient_norms_final"):
+        assert history[key] == plain[key]
+    assert len(initial) == len(model.weights)
+    assert any(not np.array_equal(a, b) for a, b in zip(initial, model.get_weights()))  # trained since
+
+
+# --- resuming, refusing, Ctrl-C --------------------------------------------------------------------
+
+def test_a_study_resumes_from_its_partial_file_without_training_the_finished_network(tmp_path, monkeypatch):
+    out = tmp_path / "landscape.json"
+    partial = experiments.partial_path(out)
+    landscape_study.save_landscape_study(
+        {"recipe": TINY, "seeds": [0], "kinds": ["plain", "residual"],
+         "networks": {"plain": {"8": {"0": fake_network()}}, "residual": {}}, "complete": False}, partial)
+    calls = []
+    monkeypatch.setattr(experiments, "_landscape_worker",
+                        lambda task: calls.append(task[1:]) or (*task[1:], fake_network(nonconvexity=0.0)))
+    result = experiments.run_landscape_study(TINY, seeds=(0,), out=out, jobs=0, progress=False)
+    assert calls == [("residual", 8, 0)] and result["networks_reused"] == 1
+    assert not partial.exists()
+    study = landscape_study.load_landscape_study(out)
+    assert study["provenance"]["networks_reused"] == 1
+    assert landscape_study.network(study, "plain", 8, 0)["nonconvexity"]["grid"] == 0.1  # kept from the file
+
+    calls.clear()
+    finished = out.read_bytes()
+    again = experiments.run_landscape_study(TINY, seeds=(0,), out=out, jobs=0, progress=False)
+    assert calls == [] and again["networks_reused"] == 2 and out.read_bytes() == finished
+
+
+def test_ctrl_c_keeps_the_saved_networks_and_prints_how_to_resume(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "landscape.json"
+    calls = []
+
+    def worker(task):
+        calls.append(task[1:])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return (*task[1:], fake_network())
+
+    monkeypatch.setattr(experiments, "_landscape_worker", worker)
+    arguments = ["landscape", "--depths", "8", "--seeds", "0", "--epochs", "1", "--steps", str(STEPS), "--samples",
+                 "3", "--jobs", "0", "--out", str(out)]
+    monkeypatch.setattr(experiments, "landscape_recipe", lambda **kwargs: TINY)
+    with pytest.raises(SystemExit) as stop:
+        experiments.main(arguments)
+    assert stop.value.code == 130
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    partial = experiments.partial_path(out)
+    assert line == (f"landscape interrupted; 1 network of the study kept in {partial}; {out} is written only once "
+                    f"the study is complete. Resume with: python -m resnet_lib.experiments {' '.join(arguments)}")
+    assert not out.exists()
+    assert landscape_study.load_landscape_study(partial, partial=True)["complete"] is False
+
+
+def test_the_study_refuses_to_write_into_the_package_or_over_a_tracked_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(experiments, "_landscape_worker", lambda task: pytest.fail("trained"))
+    with pytest.raises(ValueError, match="must not lie inside the resnet_lib package"):
+        experiments.run_landscape_study(TINY, seeds=(0,), out=landscape_study.shipped_path(), jobs=0, progress=False)
+    tracked = ROOT / "pyproject.toml"
+    before = tracked.read_bytes()
+    with pytest.raises(ValueError, match="is a file committed to git"):
+        experiments.run_landscape_study(TINY, seeds=(0,), out=tracked, jobs=0, progress=False)
+    with pytest.raises(SystemExit):
+        experiments.main(["landscape", "--depths", "8", "--out", str(landscape_study.shipped_path())])
+    assert "must not lie inside the resnet_lib package" in capsys.readouterr().err
+    assert tracked.read_bytes() == before and not landscape_study.shipped_path().exists()
+
+
+def test_a_partial_file_of_another_recipe_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "landscape.json"
+    other = experiments.landscape_recipe(depths=(8,), epochs=1, steps=7, samples=3)
+    landscape_study.save_landscape_study({"recipe": other, "networks": {}, "complete": False},
+                                         experiments.partial_path(out))
+    monkeypatch.setattr(experiments, "_landscape_worker", lambda task: pytest.fail("trained"))
+    with pytest.raises(SystemExit):
+        experiments.main(["landscape", "--depths", "8", "--epochs", "1", "--steps", "5", "--samples", "3",
+                          "--jobs", "0", "--out", str(out)])
+    error = capsys.readouterr().err
+    assert "holds a study made with another recipe (surface" in error and "--fresh" in error
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--steps", "2"], "--steps must be at least 3, received 2."),
+    (["--samples", "0"], "--samples must be at least 1, received 0."),
+    (["--depths", "9"], "--depths must be 6n + 2"),
+])
+def test_landscape_arguments_are_checked_before_any_training(tmp_path, monkeypatch, capsys, arguments, message):
+    monkeypatch.setattr(experiments, "_landscape_worker", lambda task: pytest.fail("trained"))
+    with pytest.raises(SystemExit):
+        experiments.main(["landscape", *arguments, "--out", str(tmp_path / "s.json")])
+    assert message in capsys.readouterr().err
+
+
+# --- the file's layout -----------------------------------------------------------------------------
+
+def test_validation_names_the_file_the_problem_and_the_command(tmp_path):
+    study = fake_study({("plain", 8, 0): fake_network(), ("residual", 8, 0): fake_network()})
+    path = landscape_study.save_landscape_study(study, tmp_path / "landscape.json")
+    assert landscape_study.load_landscape_study(path)["networks"]["plain"]["8"]["0"]["nonconvexity"]["grid"] == 0.1
+
+    broken = json.loads(path.read_text())
+    del broken["networks"]["residual"]["8"]["0"]["interpolation"]
+    path.write_text(json.dumps(broken))
+    with pytest.raises(ValueError, match=re.escape(f"'{path}': networks['residual']['8']['0'] lacks ['interpolation']. "
+                                                   "Rebuild it with `python -m resnet_lib.experiments landscape")):
+        landscape_study.load_landscape_study(path)
+
+    wrong = fake_study({("plain", 8, 0): fake_network(), ("residual", 8, 0): fake_network()})
+    wrong["networks"]["plain"]["8"]["0"]["surface"]["loss"] = [[1.0] * 4] * 5
+    with pytest.raises(ValueError, match=re.escape("networks['plain']['8']['0']['surface']['loss'] has shape (5, 4), "
+                                                   "not the recipe's grid (5, 5)") + ".*Nothing was written"):
+        landscape_study.save_landscape_study(wrong, tmp_path / "wrong.json")
+    assert not (tmp_path / "wrong.json").exists()
+
+    missing_network = fake_study({("plain", 8, 0): fake_network()})
+    with pytest.raises(ValueError, match=r"networks\['residual'\]\['8'\] has the seeds \[\], the study \[0\]: "
+                                         "the study is incomplete"):
+        landscape_study.validate_landscape_study(missing_network)
+    with pytest.raises(ValueError, match=r"lacks \['networks'\]: not a landscape study"):
+        landscape_study.validate_landscape_study({"recipe": TINY}, tmp_path / "x.json")
+
+
+def test_missing_and_unfinished_files_say_which_command_makes_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"No landscape study at .*none\.json.*python -m "
+                                                r"resnet_lib\.experiments landscape --out .*none\.json"):
+        landscape_study.load_landscape_study(tmp_path / "none.json")
+    if not landscape_study.shipped_path().exists():
+        with pytest.raises(FileNotFoundError, match=r"_build/results/landscape\.json.*tools/ship_results\.py"):
+            landscape_study.load_landscape_study()
+    partial = experiments.partial_path(tmp_path / "landscape.json")
+    study = {**fake_study({("plain", 8, 0): fake_network()}), "complete": False}
+    landscape_study.save_landscape_study(study, partial)
+    with pytest.raises(ValueError, match=r"partial, unfinished run.*Complete it with `python -m resnet_lib.experiments "
+                                         r"landscape --depths 8 --seeds 0 --epochs 1 --steps 5 --samples 3 --out "
+                                         r".*landscape\.json` \(it resumes"):
+        landscape_study.load_landscape_study(partial)
+    assert results.COMMANDS["landscape"] == "landscape"
+
+
+def test_accessors_reject_what_the_study_does_not_have():
+    study = fake_study({("plain", 8, 0): fake_network(), ("residual", 8, 0): fake_network()})
+    with pytest.raises(ValueError, match=r"`depth` must be one of the study's depths \[8\], received 56"):
+        landscape_study.surface(study, "plain", 56, 0)
+    with pytest.raises(ValueError, match=r"`seed` must be one of the study's seeds \[0\] for plain-8, received 3"):
+        landscape_study.interpolation_curve(study, "plain", 8, 3)
+    with pytest.raises(ValueError, match="`kind` must be one of"):
+        landscape_study.random_lesion_curve(study, "resnet", 8, 0)
+    drops = landscape_study.single_block_drops(study, "plain", 8, 0)
+    assert drops["blocks"] == ["stage1_block1"] and np.allclose(drops["drop"], [1.0])
+    assert len(landscape_study.single_block_drops(study, "plain", 8, 0, downsampling=True)["drop"]) == 3
+
+
+# --- the claims ------------------------------------------------------------------------------------
+
+def claims_study(plain56=0.4, residual56=0.05, residual_drop=1.0, plain_drop=40.0, seeds=(0, 1)):
+    networks = {}
+    for seed in seeds:
+        networks[("plain", 20, seed)] = fake_network(20, drop=plain_drop)
+        networks[("residual", 20, seed)] = fake_network(20, drop=residual_drop)
+        networks[("plain", 56, seed)] = fake_network(56, nonconvexity=plain56, drop=plain_drop)
+        networks[("residual", 56, seed)] = fake_network(56, nonconvexity=residual56, drop=residual_drop)
+    return fake_study(networks, seeds=seeds, depths=(20, 56))
+
+
+def test_claims_hold_on_a_study_that_shows_them():
+    outcome = landscape_study.claims(claims_study())
+    assert outcome["plain is less convex"] == {
+        "holds": True, "per_seed": [True, True],
+        "values": {"plain-56 nonconvexity": [0.4, 0.4], "residual-56 nonconvexity": [0.05, 0.05]}}
+    lesions = outcome["residual survives lesions"]
+    assert lesions["holds"] and lesions["per_seed"] == [True, True]
+    assert np.allclose(lesions["values"]["residual-56 median drop"], [1.0, 1.0])
+    assert np.allclose(lesions["values"]["plain required drop"], [20.0, 20.0])  # max(3 x 1 point, 20 points)
+
+
+def test_claims_fail_seed_by_seed_where_the_study_does_not_show_them():
+    study = claims_study()
+    study["networks"]["residual"]["56"]["1"]["nonconvexity"]["grid"] = 0.5  # seed 1: the residual surface is rougher
+    outcome = landscape_study.claims(study)
+    assert outcome["plain is less convex"]["per_seed"] == [True, False] and not outcome["plain is less convex"]["holds"]
+
+    fragile = landscape_study.claims(claims_study(residual_drop=8.0))  # the ResNet loses 8 points per block
+    assert fragile["residual survives lesions"]["per_seed"] == [False, False]
+    assert landscape_study.claims(claims_study(residual_drop=8.0), residual_max_drop=10)[
+        "residual survives lesions"]["holds"]
+    robust_plain = landscape_study.claims(claims_study(plain_drop=15.0))  # 15 >= 3 x 1 but < 20 points
+    assert not robust_plain["residual survives lesions"]["holds"]
+    assert landscape_study.claims(claims_study(plain_drop=15.0), plain_min_drop=0)["residual survives lesions"]["holds"]
+    with pytest.raises(ValueError, match="`plain_factor` must be a number >= 0, received -1"):
+        landscape_study.claims(claims_study(), plain_factor=-1)
+    with pytest.raises(ValueError, match=r"`depth` must be one of the study's depths \[20, 56\], received 44"):
+        landscape_study.claims(claims_study(), depth=44)
