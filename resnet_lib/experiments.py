@@ -477,52 +477,22 @@ def run_depth_sweep(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 2, f
         ValueError: bad arguments, or a file to resume from that cannot be used (before any training).
         SweepInterrupted: Ctrl-C; it says how many runs are kept, and where.
     """
-    from resnet_lib.provenance import provenance
     from resnet_lib.sweep import load_sweep, save_sweep
     from resnet_lib.validation import check_int
 
     seeds = [check_int("seeds", s, minimum=0) for s in seeds]
     jobs = check_int("jobs", jobs, minimum=0)
-    partial = None
-    if out is not None:
-        out = output_path(out)
-        partial = partial_path(out)
+    out = output_path(out) if out is not None else None
     start = time.perf_counter()
     runs, source = resume_state(recipe, out, fresh=fresh)
-    resumed_seeds = {int(s) for by_depth in runs.values() for by_seed in by_depth.values() for s in by_seed}
-    result = {"recipe": recipe, "seeds": sorted(set(seeds) | resumed_seeds), "kinds": list(KINDS), "runs": runs}
-    done = {(k, d, s) for k, by_depth in runs.items() for d, by_seed in by_depth.items() for s in by_seed}
-    # Every seed for every depth and kind, those of the resumed runs too: a complete sweep is a full grid.
-    tasks = [(recipe, kind, depth, seed) for depth in sorted(recipe["depths"], reverse=True) for seed in result["seeds"]
-             for kind in KINDS if (kind, str(depth), str(seed)) not in done]
+    result, done, tasks = _grid_plan(recipe, recipe["depths"], "runs", runs, seeds)
     if not tasks and source is not None and source == out:
         return {**load_sweep(out, partial=True), "runs_reused": len(done)}  # a finished sweep with every run: nothing to do
-    kept = {"path": source, "runs": len(done)}  # where the runs trained so far are, for Ctrl-C
-
-    def record(kind, depth, seed, run):
-        result["runs"][kind].setdefault(str(depth), {})[str(seed)] = run
-        if out is not None:
-            save_sweep({**result, "complete": False}, partial)
-            kept["path"], kept["runs"] = partial, kept["runs"] + 1
-
-    try:
-        _run_tasks(tasks, _sweep_worker, record, jobs=jobs, progress=progress, description="depth sweep",
-                   summary=lambda kind, depth, seed, run: f"{kind}-{depth} seed {seed}: loss {run['loss'][-1]:.3g}")
-    except KeyboardInterrupt:
-        raise SweepInterrupted(kept["path"] if out is not None else None, kept["runs"]) from None
-    for kind in KINDS:  # depths and seeds in order, whatever order the runs finished in
-        result["runs"][kind] = {str(d): {str(s): result["runs"][kind][str(d)][str(s)]
-                                         for s in sorted(int(s) for s in result["runs"][kind][str(d)])}
-                                for d in sorted(int(d) for d in result["runs"][kind])}
-    # The wall time covers only the runs trained here, not those taken from a file (runs_reused).
-    result["provenance"] = provenance(command, seeds=result["seeds"], jobs=jobs, runs_reused=len(done),
-                                      wall_seconds=time.perf_counter() - start)
-    result["complete"] = True  # last: the mark of a finished sweep, which the loaders require
-    if out is not None:
-        save_sweep(result, out)
-        if partial.exists():  # written by this sweep (or the interrupted run of it that this one resumed)
-            partial.unlink()
-    return {**result, "runs_reused": len(done)}
+    return _finish_grid_run(
+        result, "runs", tasks, _sweep_worker, kept_runs=len(done), source=source, out=out, save=save_sweep,
+        jobs=jobs, progress=progress, description="depth sweep", unit="run", noun="sweep",
+        summary=lambda kind, depth, seed, run: f"{kind}-{depth} seed {seed}: loss {run['loss'][-1]:.3g}",
+        provenance_extras={"runs_reused": len(done)}, command=command, start=start)
 
 
 # --- the landscape study (chapter 8) ----------------------------------------------------------------
@@ -720,55 +690,99 @@ def run_landscape_study(recipe: dict, seeds=(0, 1, 2), *, out=None, jobs: int = 
         SweepInterrupted: Ctrl-C; it says how many networks are kept, and where.
     """
     from resnet_lib.landscape_study import load_landscape_study, save_landscape_study
-    from resnet_lib.provenance import provenance
     from resnet_lib.validation import check_int
 
     seeds = [check_int("seeds", s, minimum=0) for s in seeds]
     jobs = check_int("jobs", jobs, minimum=0)
-    partial = None
-    if out is not None:
-        out = output_path(out)
-        partial = partial_path(out)
+    out = output_path(out) if out is not None else None
     start = time.perf_counter()
     networks, source = landscape_resume_state(recipe, out, fresh=fresh)
-    resumed_seeds = {int(s) for by_depth in networks.values() for by_seed in by_depth.values() for s in by_seed}
-    result = {"recipe": recipe, "seeds": sorted(set(seeds) | resumed_seeds), "kinds": list(KINDS),
-              "networks": networks}
-    done = {(k, d, s) for k, by_depth in networks.items() for d, by_seed in by_depth.items() for s in by_seed}
-    tasks = [(recipe, kind, depth, seed) for depth in sorted(recipe["training"]["depths"], reverse=True)
-             for seed in result["seeds"] for kind in KINDS if (kind, str(depth), str(seed)) not in done]
+    result, done, tasks = _grid_plan(recipe, recipe["training"]["depths"], "networks", networks, seeds)
     if not tasks and source is not None and source == out:
         return {**load_landscape_study(out, partial=True), "networks_reused": len(done)}
-    kept = {"path": source, "runs": len(done)}
-
-    def record(kind, depth, seed, network):
-        result["networks"][kind].setdefault(str(depth), {})[str(seed)] = network
-        if out is not None:
-            save_landscape_study({**result, "complete": False}, partial)
-            kept["path"], kept["runs"] = partial, kept["runs"] + 1
 
     def summary(kind, depth, seed, network):
         return (f"{kind}-{depth} seed {seed}: loss {network['history']['loss'][-1]:.3g}, "
                 f"non-convex {network['nonconvexity']['grid']:.2f}")
 
+    return _finish_grid_run(
+        result, "networks", tasks, _landscape_worker, kept_runs=len(done), source=source, out=out,
+        save=save_landscape_study, jobs=jobs, progress=progress, description="landscape study", unit="network",
+        noun="study", summary=summary, provenance_extras={"networks_reused": len(done)}, command=command, start=start)
+
+
+def _grid_plan(recipe: dict, depths, key: str, grid: dict, seeds: list[int]) -> tuple[dict, set, list]:
+    """What a resumable {kind: {depth: {seed: ...}}} experiment has done and has still to do.
+
+    Every seed asked for and every seed found in `grid` (resumed from a file) is run for every depth
+    and kind: a complete file is a full grid. The deepest networks come first (they take longest).
+
+    Returns:
+        (result, done, tasks): result = {"recipe", "seeds", "kinds", key: grid}; done = {(kind, depth,
+        seed)} as strings; tasks = [(recipe, kind, depth, seed)] still to run.
+    """
+    resumed_seeds = {int(s) for by_depth in grid.values() for by_seed in by_depth.values() for s in by_seed}
+    result = {"recipe": recipe, "seeds": sorted(set(seeds) | resumed_seeds), "kinds": list(KINDS), key: grid}
+    done = {(k, d, s) for k, by_depth in grid.items() for d, by_seed in by_depth.items() for s in by_seed}
+    tasks = [(recipe, kind, depth, seed) for depth in sorted(depths, reverse=True) for seed in result["seeds"]
+             for kind in KINDS if (kind, str(depth), str(seed)) not in done]
+    return result, done, tasks
+
+
+def _finish_grid_run(result: dict, key: str, tasks: list, worker, *, kept_runs: int, source, out, save, jobs: int,
+                     progress: bool, description: str, unit: str, noun: str, summary, provenance_extras: dict,
+                     command, start: float) -> dict:
+    """Runs the `tasks` of a resumable {kind: {depth: {seed: ...}}} experiment and finishes its file.
+
+    Shared by the depth sweep and the landscape study: every result goes into `result[key]` as it
+    arrives and, with `out`, into the partial file beside it (`save` writes atomically); Ctrl-C
+    raises `SweepInterrupted` saying how many are kept, and where; at the end the grid is put in
+    order, the provenance and `"complete": true` are added (last), `out` is written and the partial
+    file removed.
+
+    Args:
+        result: {"recipe", "seeds", "kinds", key: {kind: {depth: {seed: ...}}}} with what is already done.
+        key: "runs" or "networks".
+        tasks: (recipe, kind, depth, seed) still to do; `worker(task)` returns (kind, depth, seed, value).
+        kept_runs: how many were taken from `source`, the file resumed from (None: none).
+        out: the final file (None: nothing written).
+        save: function (contents, path) that writes a file of this experiment atomically.
+        summary: function (kind, depth, seed, value) -> the progress bar's postfix.
+        provenance_extras: recorded in the provenance besides the command, seeds, jobs and wall time.
+        command: the command line for the provenance; start: `time.perf_counter()` at the start.
+
+    Returns:
+        `result` completed, with `provenance_extras` at its top level too.
+    """
+    from resnet_lib.provenance import provenance
+
+    partial = partial_path(out) if out is not None else None
+    kept = {"path": source, "runs": kept_runs}  # where the results so far are, for Ctrl-C
+
+    def record(kind, depth, seed, value):
+        result[key][kind].setdefault(str(depth), {})[str(seed)] = value
+        if out is not None:
+            save({**result, "complete": False}, partial)
+            kept["path"], kept["runs"] = partial, kept["runs"] + 1
+
     try:
-        _run_tasks(tasks, _landscape_worker, record, jobs=jobs, progress=progress, description="landscape study",
-                   summary=summary)
+        _run_tasks(tasks, worker, record, jobs=jobs, progress=progress, description=description, summary=summary)
     except KeyboardInterrupt:
-        raise SweepInterrupted(kept["path"] if out is not None else None, kept["runs"], unit="network",
-                               noun="study") from None
-    for kind in KINDS:  # depths and seeds in order, whatever order the networks finished in
-        result["networks"][kind] = {str(d): {str(s): result["networks"][kind][str(d)][str(s)]
-                                             for s in sorted(int(s) for s in result["networks"][kind][str(d)])}
-                                    for d in sorted(int(d) for d in result["networks"][kind])}
-    result["provenance"] = provenance(command, seeds=result["seeds"], jobs=jobs, networks_reused=len(done),
+        raise SweepInterrupted(kept["path"] if out is not None else None, kept["runs"], unit=unit,
+                               noun=noun) from None
+    for kind in KINDS:  # depths and seeds in order, whatever order the results arrived in
+        result[key][kind] = {str(d): {str(s): result[key][kind][str(d)][str(s)]
+                                      for s in sorted(int(s) for s in result[key][kind][str(d)])}
+                             for d in sorted(int(d) for d in result[key][kind])}
+    # The wall time covers only what was computed here, not what was taken from a file.
+    result["provenance"] = provenance(command, seeds=result["seeds"], jobs=jobs, **provenance_extras,
                                       wall_seconds=time.perf_counter() - start)
-    result["complete"] = True  # last: the mark of a finished study, which the loaders require
+    result["complete"] = True  # last: the mark of a finished file, which the loaders require
     if out is not None:
-        save_landscape_study(result, out)
-        if partial.exists():
+        save(result, out)
+        if partial.exists():  # written by this run (or the interrupted run of it that this one resumed)
             partial.unlink()
-    return {**result, "networks_reused": len(done)}
+    return {**result, **provenance_extras}
 
 
 def main(argv=None) -> Path:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnet_lib.sweep import KINDS, METRICS, _is_integer_key, _is_number
+from resnet_lib.sweep import KINDS, METRICS, _is_number, grid_problem
 
 #: The file's name among the shipped results (`resnet_lib.results`).
 NAME = "landscape"
@@ -195,24 +195,10 @@ def _problem(study, partial: bool) -> str | None:
     if problem:
         return problem
     networks = study["networks"]
-    if not isinstance(networks, dict):
-        return f"'networks' is a {type(networks).__name__}, not a mapping {{kind: {{depth: {{seed: network}}}}}}"
-    for kind, by_depth in networks.items():
-        if kind not in KINDS:
-            return f"networks has the kind {kind!r}; the kinds are {list(KINDS)}"
-        if not isinstance(by_depth, dict):
-            return f"networks[{kind!r}] is a {type(by_depth).__name__}, not a mapping {{depth: {{seed: network}}}}"
-        for depth, by_seed in by_depth.items():
-            if not _is_integer_key(depth):
-                return f"networks[{kind!r}] has the depth {depth!r}, which is not an integer"
-            if not isinstance(by_seed, dict):
-                return f"networks[{kind!r}][{depth!r}] is a {type(by_seed).__name__}, not a mapping {{seed: network}}"
-            for seed, network in by_seed.items():
-                if not _is_integer_key(seed):
-                    return f"networks[{kind!r}][{depth!r}] has the seed {seed!r}, which is not an integer"
-                problem = _network_problem(network, f"networks[{kind!r}][{depth!r}][{seed!r}]", study["recipe"])
-                if problem:
-                    return problem
+    problem = grid_problem(networks, "networks", "network",
+                           lambda network, where: _network_problem(network, where, study["recipe"]))
+    if problem:
+        return problem
     if partial:
         return None
     depths = sorted(int(d) for d in study["recipe"]["training"].get("depths", []))

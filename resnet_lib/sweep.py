@@ -100,6 +100,61 @@ def _is_integer_key(key) -> bool:
     return isinstance(key, str) and key.isascii() and key.isdigit()
 
 
+def grid_problem(grid, name: str, leaf: str, leaf_problem) -> str | None:
+    """The first thing wrong with a {kind: {depth: {seed: leaf}}} mapping of a result file, in words.
+
+    Shared by the depth sweep ("runs") and the landscape study ("networks"): the kinds must be
+    `KINDS`, depths and seeds integer keys, every level a mapping; `leaf_problem(value, where)`
+    checks each leaf, `where` naming it as `name['plain']['20']['0']`.
+
+    Returns:
+        None if there is nothing wrong.
+    """
+    if not isinstance(grid, dict):
+        return f"{name!r} is a {type(grid).__name__}, not a mapping {{kind: {{depth: {{seed: {leaf}}}}}}}"
+    for kind, by_depth in grid.items():
+        if kind not in KINDS:
+            return f"{name} has the kind {kind!r}; the kinds are {list(KINDS)}"
+        if not isinstance(by_depth, dict):
+            return f"{name}[{kind!r}] is a {type(by_depth).__name__}, not a mapping {{depth: {{seed: {leaf}}}}}"
+        for depth, by_seed in by_depth.items():
+            if not _is_integer_key(depth):
+                return f"{name}[{kind!r}] has the depth {depth!r}, which is not an integer"
+            if not isinstance(by_seed, dict):
+                return f"{name}[{kind!r}][{depth!r}] is a {type(by_seed).__name__}, not a mapping {{seed: {leaf}}}"
+            for seed, value in by_seed.items():
+                if not _is_integer_key(seed):
+                    return f"{name}[{kind!r}][{depth!r}] has the seed {seed!r}, which is not an integer"
+                problem = leaf_problem(value, f"{name}[{kind!r}][{depth!r}][{seed!r}]")
+                if problem:
+                    return problem
+    return None
+
+
+def _run_problem(run, where: str) -> str | None:
+    """What is wrong with one run of the sweep (`where` names it); None if nothing."""
+    if not isinstance(run, dict):
+        return f"{where} is a {type(run).__name__}, not a mapping {{metric: values}}"
+    missing = [key for key in (*RUN_LISTS, *RUN_NORMS) if key not in run]
+    if missing:
+        return f"{where} lacks {missing}"
+    for metric in RUN_LISTS:
+        values = run[metric]
+        if not isinstance(values, list) or not values:
+            return f"{where}[{metric!r}] is {values!r}, not a list of numbers (one per epoch)"
+        for epoch, value in enumerate(values):
+            if not _is_number(value) and value is not None:
+                return f"{where}[{metric!r}][{epoch}] is {value!r}, not a number"
+    for name in RUN_NORMS:
+        norms = run[name]
+        if not isinstance(norms, dict) or not norms:
+            return f"{where}[{name!r}] is {norms!r}, not a mapping {{layer: norm}}"
+        for layer, value in norms.items():
+            if not _is_number(value) and value is not None:
+                return f"{where}[{name!r}][{layer!r}] is {value!r}, not a number"
+    return None
+
+
 def _problem(sweep, partial: bool) -> str | None:
     """The first thing wrong with the layout of `sweep`, in words; None if there is none."""
     if not isinstance(sweep, dict):
@@ -110,41 +165,9 @@ def _problem(sweep, partial: bool) -> str | None:
     if not isinstance(sweep["recipe"], dict):
         return f"'recipe' is a {type(sweep['recipe']).__name__}, not a mapping"
     runs = sweep["runs"]
-    if not isinstance(runs, dict):
-        return f"'runs' is a {type(runs).__name__}, not a mapping {{kind: {{depth: {{seed: run}}}}}}"
-    for kind, by_depth in runs.items():
-        if kind not in KINDS:
-            return f"runs has the kind {kind!r}; the kinds are {list(KINDS)}"
-        if not isinstance(by_depth, dict):
-            return f"runs[{kind!r}] is a {type(by_depth).__name__}, not a mapping {{depth: {{seed: run}}}}"
-        for depth, by_seed in by_depth.items():
-            if not _is_integer_key(depth):
-                return f"runs[{kind!r}] has the depth {depth!r}, which is not an integer"
-            if not isinstance(by_seed, dict):
-                return f"runs[{kind!r}][{depth!r}] is a {type(by_seed).__name__}, not a mapping {{seed: run}}"
-            for seed, run in by_seed.items():
-                where = f"runs[{kind!r}][{depth!r}][{seed!r}]"
-                if not _is_integer_key(seed):
-                    return f"runs[{kind!r}][{depth!r}] has the seed {seed!r}, which is not an integer"
-                if not isinstance(run, dict):
-                    return f"{where} is a {type(run).__name__}, not a mapping {{metric: values}}"
-                missing = [key for key in (*RUN_LISTS, *RUN_NORMS) if key not in run]
-                if missing:
-                    return f"{where} lacks {missing}"
-                for metric in RUN_LISTS:
-                    values = run[metric]
-                    if not isinstance(values, list) or not values:
-                        return f"{where}[{metric!r}] is {values!r}, not a list of numbers (one per epoch)"
-                    for epoch, value in enumerate(values):
-                        if not _is_number(value) and value is not None:
-                            return f"{where}[{metric!r}][{epoch}] is {value!r}, not a number"
-                for name in RUN_NORMS:
-                    norms = run[name]
-                    if not isinstance(norms, dict) or not norms:
-                        return f"{where}[{name!r}] is {norms!r}, not a mapping {{layer: norm}}"
-                    for layer, value in norms.items():
-                        if not _is_number(value) and value is not None:
-                            return f"{where}[{name!r}][{layer!r}] is {value!r}, not a number"
+    problem = grid_problem(runs, "runs", "run", _run_problem)
+    if problem:
+        return problem
     all_runs = [(f"runs[{kind!r}][{depth!r}][{seed!r}]", run) for kind, by_depth in runs.items()
                 for depth, by_seed in by_depth.items() for seed, run in by_seed.items()]
     longest = max((len(run[metric]) for _, run in all_runs for metric in RUN_LISTS), default=0)
