@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnet_lib.sweep import KINDS, METRICS, _is_number, grid_problem
+from resnet_lib.sweep import KINDS, METRICS, _is_number, grid_depths, grid_problem, grid_seeds
 
 #: The file's name among the shipped results (`resnet_lib.results`).
 NAME = "landscape"
@@ -247,13 +247,12 @@ def validate_landscape_study(study, path=None, *, partial: bool = False, fix: st
 
 def depths(study: dict) -> list[int]:
     """The depths of the study, ascending."""
-    return sorted(int(depth) for depth in study["networks"]["plain"])
+    return grid_depths(study["networks"])
 
 
 def seeds(study: dict) -> list[int]:
     """The seeds every network of the study has, ascending."""
-    found = [{int(s) for s in by_seed} for by_depth in study["networks"].values() for by_seed in by_depth.values()]
-    return sorted(set.intersection(*found)) if found else []
+    return grid_seeds(study["networks"])
 
 
 def network(study: dict, kind: str, depth: int, seed: int) -> dict:

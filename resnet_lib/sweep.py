@@ -241,15 +241,25 @@ def validate_sweep(sweep, path=None, *, partial: bool = False, fix: str | None =
     raise ValueError(f"{where}: {problem}. {fix}")
 
 
+def grid_depths(grid: dict) -> list[int]:
+    """The depths of a {kind: {depth: {seed: ...}}} grid (a sweep's runs, a study's networks), ascending."""
+    return sorted(int(depth) for depth in grid["plain"])
+
+
+def grid_seeds(grid: dict) -> list[int]:
+    """The seeds every kind and depth of a {kind: {depth: {seed: ...}}} grid has, ascending ([] if none)."""
+    found = [{int(s) for s in by_seed} for by_depth in grid.values() for by_seed in by_depth.values()]
+    return sorted(set.intersection(*found)) if found else []
+
+
 def depths(sweep: dict) -> list[int]:
     """The depths of the sweep, ascending."""
-    return sorted(int(depth) for depth in sweep["runs"]["plain"])
+    return grid_depths(sweep["runs"])
 
 
 def seeds(sweep: dict) -> list[int]:
     """The seeds every run of the sweep has, ascending."""
-    found = [{int(s) for s in by_seed} for runs in sweep["runs"].values() for by_seed in runs.values()]
-    return sorted(set.intersection(*found))
+    return grid_seeds(sweep["runs"])
 
 
 def _check(sweep, kind, depth, metric=None):
