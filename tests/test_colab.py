@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,18 +51,21 @@ def colab():
         pytest.skip("No Colab-like environment (.venv-colab): run `make colab-env` (make test does; it needs "
                     "Python 3.12 and the packages of tests/colab/preinstalled.txt from PyPI).")
     work = Path(tempfile.mkdtemp(prefix="colab-"))
-    wheels = work / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)])
-    (wheel,) = wheels.glob("resnet_lib-*.whl")
-    python = COLAB_VENV / "bin" / "python"
-    base_site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
-    report = {"python": run([str(python), "--version"]).strip(), "wheel": wheel.name, "chapters": {}}
-    yield {"work": work, "wheel": wheel, "python": python, "base_site": base_site, "report": report}
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=REPORT.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        json.dump(report, file, indent=1)
-    os.replace(temporary, REPORT)
+    try:
+        wheels = work / "wheels"
+        run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)])
+        (wheel,) = wheels.glob("resnet_lib-*.whl")
+        python = COLAB_VENV / "bin" / "python"
+        base_site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
+        report = {"python": run([str(python), "--version"]).strip(), "wheel": wheel.name, "chapters": {}}
+        yield {"work": work, "wheel": wheel, "python": python, "base_site": base_site, "report": report}
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=REPORT.parent, suffix=".tmp")
+        with os.fdopen(handle, "w") as file:
+            json.dump(report, file, indent=1)
+        os.replace(temporary, REPORT)
+    finally:
+        shutil.rmtree(work)  # its runtimes are ~250 MB of venvs; a test run must not fill the disk
 
 
 def colab_runtime(colab, name: str) -> dict:
