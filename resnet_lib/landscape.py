@@ -513,6 +513,33 @@ def _rounding_floor(loss: np.ndarray, spacing: float) -> np.ndarray:
     return 16 * np.finfo(np.float32).eps * neighbourhood / spacing**2
 
 
+def nonconvex_points(loss, alphas, betas, *, tolerance: float = 0.01) -> np.ndarray:
+    """Where the surface curves downwards: the interior grid points `nonconvexity` counts.
+
+    A point is non-convex when its smaller principal curvature (`principal_curvatures`) is negative
+    and, in size, more than `tolerance` times its larger one (Li et al.'s ratio |lambda_min /
+    lambda_max|, `curvature_ratio`, above `tolerance`), and larger than second differences of
+    float32 losses can resolve there (in flat stretches rounding decides the sign).
+
+    Args:
+        loss: (len(alphas), len(betas)) loss values, as `loss_surface` returns them; at least 3x3.
+        alphas: the grid's first coordinates.
+        betas: its second coordinates.
+        tolerance: the ratio |smaller / larger| (>= 0) a negative curvature must exceed to count.
+
+    Returns:
+        A boolean array (len(alphas) - 2, len(betas) - 2), True at the non-convex interior points
+        (i + 1, j + 1); False where a curvature is not finite.
+    """
+    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not tolerance >= 0:
+        raise ValueError(f"`tolerance` must be a number >= 0, received {tolerance!r}.")
+    smaller, larger = principal_curvatures(loss, alphas, betas)
+    grid, spacings = _check_grid(loss, alphas, betas)
+    with np.errstate(invalid="ignore"):
+        threshold = np.maximum(tolerance * np.abs(larger), _rounding_floor(grid, min(spacings)))
+        return np.isfinite(larger) & (smaller < -threshold)
+
+
 def nonconvexity(loss, alphas, betas, *, tolerance: float = 0.01, radius: float | None = None) -> float:
     """The share of interior grid points where the surface curves downwards in some direction.
 
@@ -542,10 +569,8 @@ def nonconvexity(loss, alphas, betas, *, tolerance: float = 0.01, radius: float 
         The share in [0, 1] among the counted points whose curvatures are finite; NaN if there is
         none.
     """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not tolerance >= 0:
-        raise ValueError(f"`tolerance` must be a number >= 0, received {tolerance!r}.")
+    negative = nonconvex_points(loss, alphas, betas, tolerance=tolerance)
     smaller, larger = principal_curvatures(loss, alphas, betas)
-    grid, spacings = _check_grid(loss, alphas, betas)
     counted = np.isfinite(smaller) & np.isfinite(larger)
     if radius is not None:
         if isinstance(radius, bool) or not isinstance(radius, numbers.Real) or not radius > 0:
@@ -554,7 +579,4 @@ def nonconvexity(loss, alphas, betas, *, tolerance: float = 0.01, radius: float 
         counted &= np.hypot(alpha_grid, beta_grid) <= radius
     if not counted.any():
         return float("nan")
-    with np.errstate(invalid="ignore"):
-        threshold = np.maximum(tolerance * np.abs(larger), _rounding_floor(grid, min(spacings)))
-        negative = smaller < -threshold
     return float(np.mean(negative[counted]))

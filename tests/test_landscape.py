@@ -228,6 +228,20 @@ def test_nonconvexity_of_synthetic_surfaces():
     assert landscape.nonconvexity(egg_crate, AXIS, AXIS, radius=0.3) == 0.0
 
 
+def test_nonconvex_points_show_where_the_egg_crate_curves_down():
+    egg_crate = -np.cos(3 * ALPHA) - np.cos(3 * BETA)
+    points = landscape.nonconvex_points(egg_crate, AXIS, AXIS)
+    assert points.shape == (19, 19) and points.dtype == bool
+    assert points.mean() == landscape.nonconvexity(egg_crate, AXIS, AXIS)
+    assert not points[9, 9]  # the bottom of the central dimple (interior index 9 = grid point 10, (0, 0))
+    # -cos(3 a) curves down where |3 a| > pi / 2: a point is non-convex when either coordinate is that far out.
+    outside = np.abs(3 * AXIS[1:-1]) > np.pi / 2 + 0.05
+    inside = np.abs(3 * AXIS[1:-1]) < np.pi / 2 - 0.05
+    assert points[np.ix_(outside, outside)].all() and not points[np.ix_(inside, inside)].any()
+    with pytest.raises(ValueError, match="`tolerance` must be a number >= 0, received -0.1"):
+        landscape.nonconvex_points(egg_crate, AXIS, AXIS, tolerance=-0.1)
+
+
 def test_nonconvexity_is_measured_on_the_loss_not_its_logarithm():
     """The logarithm of a convex bowl curves downwards away from its bottom: why `nonconvexity` takes the loss."""
     bowl = 0.1 + ALPHA**2 + BETA**2
