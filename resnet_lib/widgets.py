@@ -1,9 +1,13 @@
-"""The depth explorer (chapter 7): plain vs residual training across depths, as a widget.
+"""The book's explorers, as widgets: the depth explorer (chapter 7) and the landscape explorer (chapter 8).
 
-Every figure the controls can ask for is drawn in advance (PNGs at twice their display size, for
-high-density screens) and kept in nested `ipywidgets.Stack`s; the controls switch the stacks with
-`widgets.jslink`, which runs in the browser. So the explorer works the same with a kernel
-(Jupyter, Colab) and on the static website, where no Python can run. With a kernel,
+`DepthExplorer`: plain vs residual training across depths (learning curves, gradient norms).
+`LandscapeExplorer`: why residual networks train (loss surfaces, Li et al. 2018; the loss along the
+line from the initial to the trained weights; lesion studies, Veit et al. 2016).
+
+Both work the same way. Every figure the controls can ask for is drawn in advance (PNGs at twice
+their display size, for high-density screens) and kept in nested `ipywidgets.Stack`s; the controls
+switch the stacks with `widgets.jslink`, which runs in the browser. So the explorers work the same
+with a kernel (Jupyter, Colab) and on the static website, where no Python can run. With a kernel,
 `DepthExplorer.training_panel()` adds a button that trains the chosen network now and draws its
 curve next to the precomputed ones.
 
@@ -15,6 +19,8 @@ website's text column (688 px at a 1280 px window), one below the other on a pho
     explorer = DepthExplorer(load_sweep())
     explorer                    # display it
     explorer.training_panel()   # with a kernel: "train this depth now"
+
+    LandscapeExplorer(load_landscape_study())   # depth, networks, seed and view controls
 """
 
 from __future__ import annotations
@@ -22,11 +28,15 @@ from __future__ import annotations
 import io
 import time
 
+import numpy as np
+
 from resnet_lib import sweep as sweeps
 
 #: The options of the plain/residual/both control, each with the kinds of network it shows (`sweep.KINDS`).
 KIND_OPTIONS = {**{kind: (kind,) for kind in sweeps.KINDS}, "both": sweeps.KINDS}
 VIEWS = ("learning curves", "gradient norms")
+#: The landscape explorer's views.
+LANDSCAPE_VIEWS = ("loss surface", "interpolation", "lesions")
 
 #: Display width of every panel, in CSS pixels: two side by side (with their 2 px margins) fit the
 #: website's 688 px text column, and one fits a phone's 358 px column without shrinking.
@@ -37,12 +47,25 @@ PANEL_SIZES = {"curves": (PANEL_WIDTH, 264), "finals": (PANEL_WIDTH, 264), "grad
 #: Margins (left, right, top, bottom) of each panel's Axes, in CSS pixels: fixed, so the axes never
 #: move when a control switches figures. Top: the legend row (and title); right of "curves": depth labels.
 PANEL_MARGINS = {"curves": (50, 24, 24, 40), "finals": (50, 10, 24, 40), "gradients": (52, 10, 44, 40)}
+#: The landscape explorer's panels, as `PANEL_SIZES`: "surface" (a loss or accuracy surface, its Axes
+#: square with the colour bar right of them), "interpolation" (loss or accuracy from the initial to the
+#: trained weights), "lesions" (accuracy after deleting blocks). All as tall, so switching views
+#: never moves what is below the explorer.
+LANDSCAPE_PANEL_SIZES = {"surface": (PANEL_WIDTH, 292), "interpolation": (PANEL_WIDTH, 292),
+                         "lesions": (PANEL_WIDTH, 292)}
+#: Margins of the landscape panels' Axes, as `PANEL_MARGINS`. Right of "surface": the colour bar and its
+#: labels; top of "surface": the title and the non-convex points' legend; of "lesions": two legend rows.
+LANDSCAPE_PANEL_MARGINS = {"surface": (56, 54, 26, 40), "interpolation": (54, 10, 24, 40),
+                           "lesions": (50, 10, 44, 40)}
 #: Matplotlib style of the explorer's figures, in points = CSS pixels at display size (the legend and
 #: the depth labels are "small": 5/6 of font.size).
 FIGURE_STYLE = {"font.size": 12.5, "axes.labelsize": 12, "axes.titlesize": 12.5, "xtick.labelsize": 11.5,
                 "ytick.labelsize": 11.5, "savefig.facecolor": "white", "figure.facecolor": "white"}
 #: Colours of the palette each PNG is reduced to (lines, bands and anti-aliased text need no more).
 PNG_COLORS = 64
+#: The palette of the landscape explorer's surfaces: some 30 contour bands of the colour map, and the colour
+#: bar's, lose their order in 64 colours.
+SURFACE_PNG_COLORS = 128
 
 
 def figure_to_png(figure, dpi: int = 72, colors: int = 256) -> bytes:
@@ -75,7 +98,8 @@ def figure_to_png(figure, dpi: int = 72, colors: int = 256) -> bytes:
 
 
 def panel_axes(name: str):
-    """A new figure of the panel `name` (a key of `PANEL_SIZES`) and its Axes, at the fixed margins.
+    """A new figure of the panel `name` (a key of `PANEL_SIZES` or `LANDSCAPE_PANEL_SIZES`) and its Axes,
+    at the fixed margins.
 
     The figure measures `PANEL_SIZES[name]` / 72 inches, so at 72 dpi it has one pixel per CSS pixel
     of its display size and a font of n points is n pixels; it is not registered with pyplot (it is
@@ -85,18 +109,110 @@ def panel_axes(name: str):
         The matplotlib Axes; its figure is `ax.figure`.
 
     Raises:
-        ValueError: `name` is not a key of `PANEL_SIZES`.
+        ValueError: `name` is not a key of `PANEL_SIZES` or `LANDSCAPE_PANEL_SIZES`.
     """
     from matplotlib.figure import Figure
 
-    if name not in PANEL_SIZES:
-        raise ValueError(f"`name` must be one of the panels {list(PANEL_SIZES)}, received {name!r}.")
-    (width, height), (left, right, top, bottom) = PANEL_SIZES[name], PANEL_MARGINS[name]
+    sizes, margins = {**PANEL_SIZES, **LANDSCAPE_PANEL_SIZES}, {**PANEL_MARGINS, **LANDSCAPE_PANEL_MARGINS}
+    if name not in sizes:
+        raise ValueError(f"`name` must be one of the panels {list(PANEL_SIZES)} (depth explorer) or "
+                         f"{list(LANDSCAPE_PANEL_SIZES)} (landscape explorer), received {name!r}.")
+    (width, height), (left, right, top, bottom) = sizes[name], margins[name]
     figure = Figure(figsize=(width / 72, height / 72), dpi=72)
     return figure.add_axes((left / width, bottom / height, 1 - (left + right) / width, 1 - (top + bottom) / height))
 
 
-class DepthExplorer:
+#: Style of every control's description: one width, so that the controls line up.
+CONTROL_LABEL = {"description_width": "66px"}
+#: Layout of a row of toggle buttons: the description beside its buttons, right-aligned like the others'
+#: (ipywidgets 8 puts it on a line of its own), the buttons below it only where the row is too narrow.
+CONTROL_ROW = {"display": "flex", "flex_flow": "row wrap", "align_items": "center", "max_width": "100%"}
+
+
+def _require_stack(widgets, name: str) -> None:
+    """Raises the RuntimeError that tells how to upgrade if `widgets` (ipywidgets) has no Stack (before 8)."""
+    if not hasattr(widgets, "Stack"):
+        raise RuntimeError(
+            f"{name} needs ipywidgets 8 or newer (its Stack widget), but this kernel runs ipywidgets "
+            f"{widgets.__version__}. Run `pip install 'ipywidgets>=8'` (installing resnet-lib does it), then "
+            "restart the kernel (in Colab: Runtime > Restart session) and run the chapter again."
+        )
+
+
+def _toggle_buttons(widgets, options, value, description: str, button_width: str, *, disabled: bool = False):
+    """ToggleButtons in the explorers' style: description beside the buttons (`CONTROL_ROW`)."""
+    toggle = widgets.ToggleButtons(options=options, value=value, description=description, disabled=disabled,
+                                   style={**CONTROL_LABEL, "button_width": button_width},
+                                   layout=widgets.Layout(**CONTROL_ROW))
+    toggle.add_class("widget-inline-hbox")  # ipywidgets' style of a description beside its control
+    return toggle
+
+
+class _PrerenderedExplorer:
+    """What the explorers share: their pre-drawn PNGs, the leaves of their stacks, the shared Layouts.
+
+    A subclass sets `_css_class` (on the top VBox, beside the common "resnet-explorer"; its images get
+    `_css_class + "-figure"` and "resnet-explorer-figure"), `_panel_sizes`
+    (the Layout of each panel's image) and `_share_images` (one Image widget for equal PNGs of a panel).
+    """
+
+    _css_class = "resnet-depth-explorer"
+    _panel_sizes = PANEL_SIZES
+    _share_images = False
+
+    @staticmethod
+    def _check_pixel_ratio(pixel_ratio) -> int:
+        if pixel_ratio not in (1, 2, 3):
+            raise ValueError(f"`pixel_ratio` must be 1, 2 or 3 (PNG pixels per CSS pixel), received {pixel_ratio!r}.")
+        return pixel_ratio
+
+    def _make_layouts(self, widgets) -> None:
+        # One Layout (and caption style) shared by all the widgets of a role: each is a model in the page's
+        # widget state, and hundreds of identical copies would weigh about half a megabyte.
+        self._layouts = {name: widgets.Layout(width=f"{size[0]}px", max_width="100%", height="auto", margin="2px",
+                                              flex="0 1 auto") for name, size in self._panel_sizes.items()}
+        self._layouts.update(
+            # The panels side by side where both fit, one below the other where not (a phone).
+            panels=widgets.Layout(display="flex", flex_flow="row wrap", align_items="flex-start", overflow="visible"),
+            caption=widgets.Layout(max_width="680px"), leaf=widgets.Layout(), stack=widgets.Layout())
+        from ipywidgets.widgets.widget_string import HTMLStyle  # not exported by ipywidgets' top level
+
+        self._caption_style = HTMLStyle()
+        self._image_widgets: dict[tuple[str, bytes], object] = {}
+
+    def _png(self, figure, colors: int = PNG_COLORS) -> bytes:
+        return figure_to_png(figure, dpi=72 * self.pixel_ratio, colors=colors)
+
+    def _images(self, pngs, names):
+        import ipywidgets as widgets
+
+        images = []
+        for png, name in zip(pngs, names):
+            image = self._image_widgets.get((name, png)) if self._share_images else None
+            if image is None:
+                # No tooltip: the html-manager's ImageView crashes on one (it expects a description).
+                image = widgets.Image(value=png, format="png", layout=self._layouts[name])
+                image.add_class(f"{self._css_class}-figure")
+                image.add_class("resnet-explorer-figure")  # what book/_static/book.css styles in both explorers
+                if self._share_images:
+                    self._image_widgets[(name, png)] = image
+            images.append(image)
+        return widgets.Box(images, layout=self._layouts["panels"])
+
+    def _leaf(self, pngs, names, caption: str):
+        """A view's figures (PNG bytes of the panels `names`, keys of `_panel_sizes`) above their caption."""
+        import ipywidgets as widgets
+
+        text = widgets.HTML(f"<small>{caption}</small>", layout=self._layouts["caption"], style=self._caption_style)
+        return widgets.VBox([self._images(pngs, names), text], layout=self._layouts["leaf"])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class DepthExplorer(_PrerenderedExplorer):
     """Depth slider, plain/residual/both, metric and view controls over the sweep's figures.
 
     Args:
@@ -120,15 +236,8 @@ class DepthExplorer:
     def __init__(self, sweep: dict, *, depth: int | None = None, pixel_ratio: int = 2, progress: bool = True):
         import ipywidgets as widgets
 
-        if not hasattr(widgets, "Stack"):
-            raise RuntimeError(
-                f"DepthExplorer needs ipywidgets 8 or newer (its Stack widget), but this kernel runs ipywidgets "
-                f"{widgets.__version__}. Run `pip install 'ipywidgets>=8'` (installing resnet-lib does it), then "
-                "restart the kernel (in Colab: Runtime > Restart session) and run the chapter again."
-            )
-        if pixel_ratio not in (1, 2, 3):
-            raise ValueError(f"`pixel_ratio` must be 1, 2 or 3 (PNG pixels per CSS pixel), received {pixel_ratio!r}.")
-        self.sweep, self.pixel_ratio = sweeps.validate_sweep(sweep), pixel_ratio
+        _require_stack(widgets, "DepthExplorer")
+        self.sweep, self.pixel_ratio = sweeps.validate_sweep(sweep), self._check_pixel_ratio(pixel_ratio)
         self.depths = sweeps.depths(sweep)
         if depth is None:
             depth = 20 if 20 in self.depths else self.depths[0]
@@ -136,17 +245,7 @@ class DepthExplorer:
             raise ValueError(f"`depth` must be one of the sweep's depths {self.depths}, received {depth!r}.")
         self.live: dict[tuple[str, int], dict] = {}
         self._controls(widgets, depth)
-        # One Layout (and caption style) shared by all the widgets of a role: each is a model in the page's
-        # widget state, and hundreds of identical copies would weigh about half a megabyte.
-        self._layouts = {name: widgets.Layout(width=f"{size[0]}px", max_width="100%", height="auto", margin="2px",
-                                              flex="0 1 auto") for name, size in PANEL_SIZES.items()}
-        self._layouts.update(
-            # The panels side by side where both fit, one below the other where not (a phone).
-            panels=widgets.Layout(display="flex", flex_flow="row wrap", align_items="flex-start", overflow="visible"),
-            caption=widgets.Layout(max_width="680px"), leaf=widgets.Layout(), stack=widgets.Layout())
-        from ipywidgets.widgets.widget_string import HTMLStyle  # not exported by ipywidgets' top level
-
-        self._caption_style = HTMLStyle()
+        self._make_layouts(widgets)
 
         self._curve_leaves: dict[tuple[str, str, int], widgets.VBox] = {}
         self._gradient_leaves: dict[int, widgets.VBox] = {}
@@ -199,29 +298,22 @@ class DepthExplorer:
                                 layout=widgets.Layout(max_width="100%"))
         self.widget = widgets.VBox([controls, self._views], layout=widgets.Layout(max_width="100%"))
         self.widget.add_class("resnet-depth-explorer")
+        self.widget.add_class("resnet-explorer")
 
     def _controls(self, widgets, depth: int) -> None:
         """The control widgets, and the rows that swap the networks and metric controls for disabled copies."""
-        label = {"description_width": "66px"}
-        # A toggle's description beside its buttons, right-aligned like the others' (ipywidgets 8 puts it on
-        # a line of its own), the buttons below it only where the row is too narrow.
-        row = {"display": "flex", "flex_flow": "row wrap", "align_items": "center", "max_width": "100%"}
+        label = CONTROL_LABEL
         self.depth = widgets.SelectionSlider(options=self.depths, value=depth, description="depth",
                                              continuous_update=True, style=label,
                                              layout=widgets.Layout(width="100%", max_width="460px"))
-        kind_options = {"options": list(KIND_OPTIONS), "value": "both", "description": "networks",
-                        "style": {**label, "button_width": "84px"}}
-        self.kind = widgets.ToggleButtons(**kind_options, layout=widgets.Layout(**row))
-        self._kind_copy = widgets.ToggleButtons(**kind_options, disabled=True, layout=widgets.Layout(**row))
+        self.kind = _toggle_buttons(widgets, list(KIND_OPTIONS), "both", "networks", "84px")
+        self._kind_copy = _toggle_buttons(widgets, list(KIND_OPTIONS), "both", "networks", "84px", disabled=True)
         metric_options = {"options": [(sweeps.METRIC_LABELS[m], m) for m in sweeps.METRICS], "value": "loss",
                           "description": "metric", "style": label}
         self.metric = widgets.Dropdown(**metric_options, layout=widgets.Layout(width="280px", max_width="100%"))
         self._metric_copy = widgets.Dropdown(**metric_options, disabled=True,
                                              layout=widgets.Layout(width="280px", max_width="100%"))
-        self.view = widgets.ToggleButtons(options=VIEWS, value=VIEWS[0], description="view",
-                                          style={**label, "button_width": "128px"}, layout=widgets.Layout(**row))
-        for toggle in (self.kind, self._kind_copy, self.view):
-            toggle.add_class("widget-inline-hbox")  # ipywidgets' style of a description beside its control
+        self.view = _toggle_buttons(widgets, VIEWS, VIEWS[0], "view", "128px")
         # Row i of the view: child 0 (the live control) for the learning curves, child 1 (disabled) for gradients.
         self._control_rows = [widgets.Stack([self.kind, self._kind_copy], selected_index=0),
                               widgets.Stack([self.metric, self._metric_copy], selected_index=0)]
@@ -278,9 +370,6 @@ class DepthExplorer:
                                                    title=f"{kind}-{depth}", legend_above=True).figure
                          for kind in sweeps.KINDS)
 
-    def _png(self, figure) -> bytes:
-        return figure_to_png(figure, dpi=72 * self.pixel_ratio, colors=PNG_COLORS)
-
     def curve_pngs(self, metric: str, kind: str, depth: int) -> tuple[bytes, bytes]:
         """`curve_figures` as PNG bytes, `pixel_ratio` times their display size each way."""
         return tuple(self._png(figure) for figure in self.curve_figures(metric, kind, depth))
@@ -303,24 +392,6 @@ class DepthExplorer:
         return (f"Gradient norm of every convolution and dense kernel of the plain and residual network of depth "
                 f"{depth}, input layer on the left, at initialisation (dashed) and after training (solid); both "
                 f"panels share their y-axis. The networks and metric controls apply to the learning curves.")
-
-    def _images(self, pngs, names):
-        import ipywidgets as widgets
-
-        images = []
-        for png, name in zip(pngs, names):
-            # No tooltip: the html-manager's ImageView crashes on one (it expects a description).
-            image = widgets.Image(value=png, format="png", layout=self._layouts[name])
-            image.add_class("resnet-depth-explorer-figure")
-            images.append(image)
-        return widgets.Box(images, layout=self._layouts["panels"])
-
-    def _leaf(self, pngs, names, caption: str):
-        """A view's figures (PNG bytes of the panels `names`, keys of `PANEL_SIZES`) above their caption."""
-        import ipywidgets as widgets
-
-        text = widgets.HTML(f"<small>{caption}</small>", layout=self._layouts["caption"], style=self._caption_style)
-        return widgets.VBox([self._images(pngs, names), text], layout=self._layouts["leaf"])
 
     def refresh(self, depth: int) -> None:
         """Draws the learning-curve panels of `depth` again (after `train_now` added a curve)."""
@@ -396,7 +467,238 @@ class DepthExplorer:
         button.on_click(on_click)
         return widgets.VBox([widgets.HBox([button, status]), output])
 
-    def _ipython_display_(self):
-        from IPython.display import display
 
-        display(self.widget)
+class LandscapeExplorer(_PrerenderedExplorer):
+    """Depth, plain/residual/both, seed and view controls over the landscape study's figures (chapter 8).
+
+    Three views, two panels each: "loss surface" (both kinds: the plain and the residual network's
+    loss surface; one kind: its loss and its accuracy surface), "interpolation" (loss and accuracy
+    from the initial to the trained weights) and "lesions" (test accuracy after deleting single
+    blocks, and k random blocks). Every loss surface of a depth shares its contour levels
+    (`plots.loss_surface_levels`), every interpolation panel of a depth its y-limits.
+
+    Args:
+        study: from `resnet_lib.landscape_study.load_landscape_study()`.
+        depth: the depth shown first (default: 56 if the study has it, else the deepest).
+        seed: the seed shown first (default: the study's first).
+        pixel_ratio: PNG pixels per displayed CSS pixel, each way (1, 2 or 3), as in `DepthExplorer`.
+        progress: show a progress bar while the figures are drawn.
+
+    Attributes:
+        depth, kind, seed, view: the control widgets (`depth.value` is the chosen depth).
+        widget: the whole explorer, an `ipywidgets.VBox` with the CSS class "resnet-landscape-explorer".
+        levels: {depth: the loss surfaces' contour levels}.
+
+    Raises:
+        RuntimeError: ipywidgets is older than 8 (no Stack); the message says how to upgrade.
+        ValueError: `depth` or `seed` is not one of the study's, `pixel_ratio` is not 1, 2 or 3, or the
+            study is broken (`landscape_study.validate_landscape_study`).
+    """
+
+    _css_class = "resnet-landscape-explorer"
+    _panel_sizes = LANDSCAPE_PANEL_SIZES
+    _share_images = True  # a network's loss surface shows with both kinds and with its own: one Image
+
+    def __init__(self, study: dict, *, depth: int | None = None, seed: int | None = None, pixel_ratio: int = 2,
+                 progress: bool = True):
+        import ipywidgets as widgets
+        from tqdm.auto import tqdm
+
+        from resnet_lib import landscape_study
+        from resnet_lib.plots import loss_surface_levels
+
+        _require_stack(widgets, "LandscapeExplorer")
+        self.study = landscape_study.validate_landscape_study(study)
+        self.pixel_ratio = self._check_pixel_ratio(pixel_ratio)
+        self.depths, self.seeds = landscape_study.depths(study), landscape_study.seeds(study)
+        if depth is None:
+            depth = 56 if 56 in self.depths else self.depths[-1]
+        if depth not in self.depths:
+            raise ValueError(f"`depth` must be one of the study's depths {self.depths}, received {depth!r}.")
+        if seed is None:
+            seed = self.seeds[0]
+        if seed not in self.seeds:
+            raise ValueError(f"`seed` must be one of the study's seeds {self.seeds}, received {seed!r}.")
+        self.levels = {d: loss_surface_levels(study, d) for d in self.depths}
+        self.depth = _toggle_buttons(widgets, self.depths, depth, "depth", "56px")
+        self.kind = _toggle_buttons(widgets, list(KIND_OPTIONS), "both", "networks", "84px")
+        self.seed = _toggle_buttons(widgets, self.seeds, seed, "seed", "56px")
+        self.view = _toggle_buttons(widgets, LANDSCAPE_VIEWS, LANDSCAPE_VIEWS[0], "view", "112px")
+        self._make_layouts(widgets)
+
+        panels = {"loss surface": (self.surface_pngs, "surface", self._surface_caption),
+                  "interpolation": (self.interpolation_pngs, "interpolation", self._interpolation_caption),
+                  "lesions": (self.lesion_pngs, "lesions", self._lesion_caption)}
+        self._leaves: dict[tuple[str, str, int, int], widgets.VBox] = {}
+        bar = tqdm(total=len(LANDSCAPE_VIEWS) * len(KIND_OPTIONS) * len(self.depths) * len(self.seeds),
+                   desc="drawing the explorer's figures", disable=not progress)
+
+        def leaf(view, kind, d, s):
+            pngs, name, caption = panels[view]
+            self._leaves[(view, kind, d, s)] = self._leaf(pngs(kind, d, s), (name, name), caption(kind, d, s))
+            bar.update(1)
+            return self._leaves[(view, kind, d, s)]
+
+        # Outermost first: a Stack per choice of the controls above it, its children the next control's choices.
+        levels = [(self.view, LANDSCAPE_VIEWS), (self.kind, list(KIND_OPTIONS)), (self.depth, self.depths),
+                  (self.seed, self.seeds)]
+        stacks: list[tuple[object, object]] = []  # (control, Stack it switches)
+
+        def tree(level: int, chosen: tuple):
+            control, values = levels[level]
+            children = [tree(level + 1, (*chosen, value)) if level + 1 < len(levels) else leaf(*chosen, value)
+                        for value in values]
+            stack = widgets.Stack(children, selected_index=control.index, layout=self._layouts["stack"])
+            stacks.append((control, stack))
+            return stack
+
+        self._views = tree(0, ())
+        bar.close()
+        # The links run in the browser: they need no kernel (see `DepthExplorer`).
+        self._links = [widgets.jslink((control, "index"), (stack, "selected_index")) for control, stack in stacks]
+        controls = widgets.VBox([self.depth, self.kind, self.seed, self.view], layout=widgets.Layout(max_width="100%"))
+        self.widget = widgets.VBox([controls, self._views], layout=widgets.Layout(max_width="100%"))
+        self.widget.add_class(self._css_class)
+        self.widget.add_class("resnet-explorer")
+
+    # --- figures ---------------------------------------------------------------------------------
+
+    def _kinds(self, kind: str, depth: int, seed: int) -> tuple[str, ...]:
+        """The kinds of network `kind` (a key of `KIND_OPTIONS`) shows, once the request is checked."""
+        if kind not in KIND_OPTIONS:
+            raise ValueError(f"`kind` must be one of {list(KIND_OPTIONS)}, received {kind!r}.")
+        if depth not in self.depths:
+            raise ValueError(f"`depth` must be one of the study's depths {self.depths}, received {depth!r}.")
+        if seed not in self.seeds:
+            raise ValueError(f"`seed` must be one of the study's seeds {self.seeds}, received {seed!r}.")
+        return KIND_OPTIONS[kind]
+
+    def surface_figures(self, kind: str, depth: int, seed: int) -> tuple:
+        """The two loss-surface panels for one setting of the controls, as matplotlib Figures.
+
+        Args:
+            kind: one of `KIND_OPTIONS` ("plain", "residual", "both").
+            depth: one of the study's depths.
+            seed: one of the study's seeds.
+
+        Returns:
+            "both": (plain's loss surface, residual's); one kind: (its loss surface, its accuracy
+            surface). Each of `LANDSCAPE_PANEL_SIZES["surface"]` / 72 inches; the loss surfaces drawn
+            with `self.levels[depth]`.
+
+        Raises:
+            ValueError: `kind`, `depth` or `seed` is not one the controls offer.
+        """
+        import matplotlib
+
+        from resnet_lib.plots import plot_accuracy_surface, plot_loss_surface
+
+        kinds = self._kinds(kind, depth, seed)
+        with matplotlib.rc_context(FIGURE_STYLE):
+            losses = [plot_loss_surface(self.study, name, depth, seed, ax=panel_axes("surface"),
+                                        levels=self.levels[depth]).figure for name in kinds]
+            if len(kinds) == 2:
+                return tuple(losses)
+            accuracy = plot_accuracy_surface(self.study, kinds[0], depth, seed, ax=panel_axes("surface"))
+        return losses[0], accuracy.figure
+
+    def interpolation_figures(self, kind: str, depth: int, seed: int) -> tuple:
+        """The two interpolation panels, (loss, accuracy) against t, as matplotlib Figures.
+
+        Args:
+            kind: one of `KIND_OPTIONS`; depth, seed: as in `surface_figures`.
+
+        Returns:
+            (loss, accuracy), each of `LANDSCAPE_PANEL_SIZES["interpolation"]` / 72 inches.
+        """
+        import matplotlib
+
+        from resnet_lib.plots import plot_interpolation
+
+        kinds = self._kinds(kind, depth, seed)
+        with matplotlib.rc_context(FIGURE_STYLE):
+            return tuple(plot_interpolation(self.study, kinds, depth, seed, metric=metric, title=False,
+                                            ax=panel_axes("interpolation")).figure
+                         for metric in ("loss", "accuracy"))
+
+    def lesion_figures(self, kind: str, depth: int, seed: int) -> tuple:
+        """The two lesion panels, (single blocks, random blocks), as matplotlib Figures.
+
+        Args:
+            kind: one of `KIND_OPTIONS`; depth, seed: as in `surface_figures`.
+
+        Returns:
+            (single, random), each of `LANDSCAPE_PANEL_SIZES["lesions"]` / 72 inches.
+        """
+        import matplotlib
+
+        from resnet_lib.plots import plot_random_lesions, plot_single_block_lesions
+
+        kinds = self._kinds(kind, depth, seed)
+        with matplotlib.rc_context(FIGURE_STYLE):
+            return tuple(plot(self.study, kinds, depth, seed, ax=panel_axes("lesions"), title=False).figure
+                         for plot in (plot_single_block_lesions, plot_random_lesions))
+
+    def surface_pngs(self, kind: str, depth: int, seed: int) -> tuple[bytes, bytes]:
+        """`surface_figures` as PNG bytes, `pixel_ratio` times their display size each way."""
+        return tuple(self._png(figure, SURFACE_PNG_COLORS) for figure in self.surface_figures(kind, depth, seed))
+
+    def interpolation_pngs(self, kind: str, depth: int, seed: int) -> tuple[bytes, bytes]:
+        """`interpolation_figures` as PNG bytes, `pixel_ratio` times their display size each way."""
+        return tuple(self._png(figure) for figure in self.interpolation_figures(kind, depth, seed))
+
+    def lesion_pngs(self, kind: str, depth: int, seed: int) -> tuple[bytes, bytes]:
+        """`lesion_figures` as PNG bytes, `pixel_ratio` times their display size each way."""
+        return tuple(self._png(figure) for figure in self.lesion_figures(kind, depth, seed))
+
+    # --- captions --------------------------------------------------------------------------------
+
+    def _network(self, kind, depth, seed) -> dict:
+        from resnet_lib import landscape_study
+
+        return landscape_study.network(self.study, kind, depth, seed)
+
+    def _surface_caption(self, kind, depth, seed) -> str:
+        kinds = KIND_OPTIONS[kind]
+        shares = [100 * self._network(name, depth, seed)["nonconvexity"]["grid"] for name in kinds]
+        centres = [self._centre(name, depth, seed, "loss") for name in kinds]
+        if len(kinds) == 2:
+            return (f"Loss around the trained weights (+) of plain-{depth} and residual-{depth}, seed {seed}, along "
+                    f"two random filter-normalised directions; log colours, one scale for both. Non-convex points "
+                    f"(dots): {shares[0]:.1f} % and {shares[1]:.1f} % of the grid. Loss at the centre: "
+                    f"{centres[0]:.3g} and {centres[1]:.3g}.")
+        accuracy = self._centre(kinds[0], depth, seed, "accuracy")
+        return (f"Loss (left, log colours; dots: non-convex points) and accuracy (right; dashed: chance) of "
+                f"{kind}-{depth}, seed {seed}, around its trained weights (+) along two random directions. "
+                f"Non-convex: {shares[0]:.1f} % of the grid. At the centre: loss {centres[0]:.3g}, accuracy "
+                f"{100 * accuracy:.1f} %.")
+
+    def _centre(self, kind, depth, seed, metric) -> float:
+        from resnet_lib import landscape_study
+
+        surface = landscape_study.surface(self.study, kind, depth, seed, metric)
+        return float(surface["values"][np.argmin(np.abs(surface["alphas"])), np.argmin(np.abs(surface["betas"]))])
+
+    def _interpolation_caption(self, kind, depth, seed) -> str:
+        from resnet_lib import landscape_study
+
+        parts = []
+        for name in KIND_OPTIONS[kind]:
+            curve = landscape_study.interpolation_curve(self.study, name, depth, seed)
+            start, end = (float(curve["loss"][np.argmin(np.abs(curve["t"] - t))]) for t in (0.0, 1.0))
+            highest = float(curve["loss"][(curve["t"] >= 0) & (curve["t"] <= 1)].max())
+            parts.append(f"{name}-{depth} {start:.3g} at t = 0, {end:.3g} at t = 1 (highest between: {highest:.3g})")
+        return (f"Loss and accuracy on the surface's images at the weights (1 − t) · initial + t · trained, seed "
+                f"{seed}; t beyond 0 and 1 continues the line. Loss: " + "; ".join(parts) + ".")
+
+    def _lesion_caption(self, kind, depth, seed) -> str:
+        from resnet_lib import landscape_study
+
+        parts = []
+        for name in KIND_OPTIONS[kind]:
+            drops = landscape_study.single_block_drops(self.study, name, depth, seed)
+            parts.append(f"{name}-{depth} {np.median(drops['drop']):.1f} points (intact "
+                         f"{100 * drops['intact_accuracy']:.1f} %)")
+        return (f"Test accuracy after deleting one block (left; hollow: downsampling blocks) or k random blocks "
+                f"(right; mean, band: range over the draws), seed {seed}. Median drop over the non-downsampling "
+                f"blocks: " + "; ".join(parts) + ".")

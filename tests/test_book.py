@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 #: What each chapter writes out in code the reader runs, and the cell that proves it is the library's: the
 #: functions the chapter defines, and what that cell must contain (the call of the chapter's code, the library's
-#: counterpart, the comparisons). Chapter 7 compares with the run `live` of the library's `explorer.train_now`.
+#: counterpart, the comparisons). Chapter 7 compares with the run `live` of the library's `explorer.train_now`;
+#: chapter 8 compares directions array by array and the predictions of every identity block deleted.
 CHAPTER_CODE = {
     "01_why_deep_plain_networks_fail.ipynb": {
         "defines": ("plain_block", "plain_network"),
@@ -29,6 +30,11 @@ CHAPTER_CODE = {
         "defines": ("learning_rate_schedule", "shift_images", "train_one"),
         "proof": ("train_one(", 'live["loss"]', 'live["accuracy"]'),
         "library_run": r"^live = explorer\.train_now\(",
+    },
+    "08_why_residual_networks_train.ipynb": {
+        "defines": ("filter_normalized_direction", "delete_block"),
+        "proof": ("filter_normalized_direction(model", "landscape.filter_normalized_direction(", "delete_block(model",
+                  "lesion.delete_blocks(", "np.array_equal("),
     },
 }
 
@@ -96,7 +102,7 @@ def test_chapters_download_nothing_unless_the_reader_asks(path):
         assert download not in code, f"{path.name} downloads with {download!r}"
     for cell in cells(path, "code"):
         text = source(cell)
-        if re.search(r"load_dataset\(\s*(?!\"digits\"|\w+=|\))|load_pretrained_resnet50\(|weights=\"imagenet\"", text):
+        if re.search(r"load_dataset\((?!\s*(?:\"digits\"|\w+=|\)))|load_pretrained_resnet50\(|weights=\"imagenet\"", text):
             flag = re.search(r"^(DOWNLOAD_\w+) = (\w+)", text, re.MULTILINE)
             is_colab_only = 'if "google.colab" in sys.modules' in text
             assert (flag and flag.group(2) == "False") or is_colab_only, \

@@ -121,6 +121,57 @@ class Page:
         return sources[0]
 
 
+
+def explorer_outside(root: str) -> str:
+    """A probe of the parts of the explorer `root` (a CSS selector) that stick out of the window, left or right."""
+    return OUTSIDE.replace("ROOT", repr(root))
+
+
+def explorer_contrast(root: str) -> str:
+    """A probe of the WCAG 2 contrast of each label of the explorer `root` with what is behind it: its own and
+    its ancestors' backgrounds, composited up to the first opaque one."""
+    return CONTRAST.replace("ROOT", repr(root))
+
+
+OUTSIDE = """() => {
+  const root = document.querySelector(ROOT);
+  return [root, ...root.querySelectorAll('*')].filter(e => e.checkVisibility()).flatMap(e => {
+    const box = e.getBoundingClientRect();
+    if (box.width === 0 || (box.left >= -0.5 && box.right <= innerWidth + 0.5)) return [];
+    return [`<${e.tagName.toLowerCase()} class="${e.className}"> "${(e.innerText || '').trim().slice(0, 30)}" `
+            + `from ${Math.round(box.left)} to ${Math.round(box.right)} px`];
+  });
+}"""
+CONTRAST = """() => {
+  const channels = color => (color.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const behind = element => {
+    const layers = [];
+    for (let e = element; e; e = e.parentElement) {
+      const [r, g, b, a = 1] = channels(getComputedStyle(e).backgroundColor);
+      if (a > 0) layers.push([r, g, b, a]);
+      if (a >= 1) break;
+    }
+    let color = [255, 255, 255];
+    for (const [r, g, b, a] of layers.reverse()) color = [r, g, b].map((v, i) => a * v + (1 - a) * color[i]);
+    return color;
+  };
+  const ratio = (one, two) => {
+    const [high, low] = [luminance(one), luminance(two)].sort((x, y) => y - x);
+    return (high + 0.05) / (low + 0.05);
+  };
+  const root = document.querySelector(ROOT);
+  const labels = [...root.querySelectorAll('.widget-label, .widget-readout, .widget-html-content, button, select')]
+    .filter(e => e.checkVisibility() && e.innerText.trim() && !e.disabled);
+  return {background: luminance(behind(root)), count: labels.length,
+          low: labels.map(e => [e.innerText.trim().slice(0, 30), ratio(channels(getComputedStyle(e).color), behind(e))])
+                     .filter(([, value]) => value < 4.5)};
+}"""
+
+
 def test_the_depth_explorer_works_without_a_kernel(browser, site):
     """Chapter 7's explorer on the static website. At 1280 px: the controls switch the pre-drawn figures in
     the browser, and in the gradient view the networks and metric controls are shown disabled. At 1280 and
@@ -213,46 +264,6 @@ def test_the_depth_explorer_works_without_a_kernel(browser, site):
     assert page.console_errors() == [], f"the page logged errors: {page.console_errors()}"
     page.page.close()
 
-    # Parts of the explorer outside the window, left or right.
-    outside = """() => {
-      const root = document.querySelector('.resnet-depth-explorer');
-      return [root, ...root.querySelectorAll('*')].filter(e => e.checkVisibility()).flatMap(e => {
-        const box = e.getBoundingClientRect();
-        if (box.width === 0 || (box.left >= -0.5 && box.right <= innerWidth + 0.5)) return [];
-        return [`<${e.tagName.toLowerCase()} class="${e.className}"> "${(e.innerText || '').trim().slice(0, 30)}" `
-                + `from ${Math.round(box.left)} to ${Math.round(box.right)} px`];
-      });
-    }"""
-    # WCAG 2 contrast of each label with what is behind it: its own and its ancestors' backgrounds,
-    # composited up to the first opaque one.
-    contrast = """() => {
-      const channels = color => (color.match(/[\\d.]+/g) || []).map(Number);
-      const luminance = ([r, g, b]) => {
-        const linear = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
-      };
-      const behind = element => {
-        const layers = [];
-        for (let e = element; e; e = e.parentElement) {
-          const [r, g, b, a = 1] = channels(getComputedStyle(e).backgroundColor);
-          if (a > 0) layers.push([r, g, b, a]);
-          if (a >= 1) break;
-        }
-        let color = [255, 255, 255];
-        for (const [r, g, b, a] of layers.reverse()) color = [r, g, b].map((v, i) => a * v + (1 - a) * color[i]);
-        return color;
-      };
-      const ratio = (one, two) => {
-        const [high, low] = [luminance(one), luminance(two)].sort((x, y) => y - x);
-        return (high + 0.05) / (low + 0.05);
-      };
-      const root = document.querySelector('.resnet-depth-explorer');
-      const labels = [...root.querySelectorAll('.widget-label, .widget-readout, .widget-html-content, button, select')]
-        .filter(e => e.checkVisibility() && e.innerText.trim() && !e.disabled);
-      return {background: luminance(behind(root)), count: labels.length,
-              low: labels.map(e => [e.innerText.trim().slice(0, 30), ratio(channels(getComputedStyle(e).color), behind(e))])
-                         .filter(([, value]) => value < 4.5)};
-    }"""
     for width, scheme in ((390, "light"), (390, "dark"), (1280, "dark")):
         page = browser.new_page(viewport={"width": width, "height": 844 if width < 600 else 800}, color_scheme=scheme)
         errors = []
@@ -266,17 +277,97 @@ def test_the_depth_explorer_works_without_a_kernel(browser, site):
             page.wait_for_timeout(300)
             shown = figures(page)
             assert len(shown) == 2 and all(f["natural"] >= 2 * f["shown"] for f in shown), (where, shown)
-            assert page.evaluate(outside) == [], f"parts of the explorer are outside the window {where}"
+            assert page.evaluate(explorer_outside(".resnet-depth-explorer")) == [], \
+                f"parts of the explorer are outside the window {where}"
             if width < 600:  # one panel below the other, each at its full size
                 assert shown[1]["top"] >= shown[0]["bottom"] and all(f["shown"] >= 330 for f in shown), (where, shown)
                 readout = page.locator(".resnet-depth-explorer .widget-readout").first.bounding_box()
                 assert readout["x"] >= 0 and readout["x"] + readout["width"] <= width, (where, readout)
             if scheme == "dark":
-                found = page.evaluate(contrast)
+                found = page.evaluate(explorer_contrast(".resnet-depth-explorer"))
                 assert found["count"] >= 8, (where, found)  # labels, readout, buttons, the dropdown, the caption
                 assert found["background"] < 0.1, f"a light slab behind the explorer {where}: {found}"
                 assert found["low"] == [], f"labels below 4.5:1 {where}: {found['low']}"
             screenshot(page, f"{view.replace(' ', '_')}_{width}_{scheme}")
+        assert errors == [], errors
+        page.close()
+
+
+def test_the_landscape_explorer_works_without_a_kernel(browser, site):
+    """Chapter 8's explorer on the static website. At 1280 px: depth, seed, networks and view switch the
+    pre-drawn figures in the browser, and each caption names what is shown. At 1280 and 390 px, light and
+    dark, in every view: two figures with twice the pixels they are shown at; on a phone they stack at full
+    size and nothing sticks out of the window; in dark mode no light slab and labels of 4.5:1 or more."""
+    root = ".resnet-landscape-explorer"
+
+    def figures(page) -> list[dict]:
+        page.wait_for_function("""root => {
+          const images = [...document.querySelectorAll(root + ' img')].filter(e => e.checkVisibility());
+          return images.length > 0 && images.every(e => e.complete && e.naturalWidth > 0);
+        }""", arg=root, timeout=30_000)
+        return page.evaluate("""root => [...document.querySelectorAll(root + ' img')]
+          .filter(e => e.checkVisibility()).map(e => {
+            const box = e.getBoundingClientRect();
+            return {src: e.src, natural: e.naturalWidth, shown: box.width, top: box.top, bottom: box.bottom};
+          })""", root)
+
+    def caption(page) -> str:
+        shown = page.eval_on_selector_all(f"{root} .widget-html", "els => els.filter(e => e.checkVisibility())"
+                                                                  ".map(e => e.innerText)")
+        assert len(shown) == 1, shown
+        return shown[0]
+
+    def click(page, name: str) -> None:
+        page.locator(root).get_by_role("button", name=name, exact=True).click()
+        page.wait_for_timeout(250)
+
+    page = Page(browser, f"{site['url']}/book/08_why_residual_networks_train.html")
+    page.page.wait_for_selector(f"{root} img", timeout=30_000)
+    assert "plain-56 and residual-56, seed 0" in caption(page.page)
+    first = figures(page.page)
+    assert len(first) == 2 and abs(first[0]["top"] - first[1]["top"]) < 1, first
+    assert all(f["natural"] >= 2 * f["shown"] and f["shown"] >= 300 for f in first), first
+    seen = {tuple(f["src"] for f in first)}
+    for name, expected in (("20", "plain-20 and residual-20, seed 0"), ("2", "plain-20 and residual-20, seed 2"),
+                           ("residual", "of residual-20, seed 2"), ("lesions", "residual-20 "),
+                           ("interpolation", "Loss: residual-20 "), ("both", "Loss: plain-20 "),
+                           ("56", "Loss: plain-56 ")):
+        click(page.page, name)
+        text = caption(page.page)
+        assert expected in text, (name, text)
+        shown = tuple(f["src"] for f in figures(page.page))
+        assert shown not in seen, f"the figures did not change after clicking {name!r}"
+        seen.add(shown)
+    assert caption(page.page).startswith("Loss and accuracy") and "seed 2" in caption(page.page)
+    assert page.foreign_requests() == [], "requests left 127.0.0.1"
+    assert page.console_errors() == [], f"the page logged errors: {page.console_errors()}"
+    page.page.close()
+
+    for width, scheme in ((1280, "light"), (390, "light"), (390, "dark"), (1280, "dark")):
+        page = browser.new_page(viewport={"width": width, "height": 844 if width < 600 else 800}, color_scheme=scheme)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{site['url']}/book/08_why_residual_networks_train.html", wait_until="load")
+        page.wait_for_selector(f"{root} img", timeout=30_000)
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme
+        for view in ("loss surface", "interpolation", "lesions"):
+            where = f"at {width} px, {scheme}, {view}"
+            click(page, view)
+            shown = figures(page)
+            assert len(shown) == 2 and all(f["natural"] >= 2 * f["shown"] for f in shown), (where, shown)
+            assert page.evaluate(explorer_outside(root)) == [], f"parts of the explorer are outside the window {where}"
+            if width < 600:
+                assert shown[1]["top"] >= shown[0]["bottom"] and all(f["shown"] >= 330 for f in shown), (where, shown)
+            if scheme == "dark":
+                found = page.evaluate(explorer_contrast(root))
+                assert found["count"] >= 10, (where, found)  # 11 buttons and the caption
+                assert found["background"] < 0.1, f"a light slab behind the explorer {where}: {found}"
+                assert found["low"] == [], f"labels below 4.5:1 {where}: {found['low']}"
+            folder = os.environ.get("RESNET_BOOK_SCREENSHOTS")
+            if folder:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                page.locator(root).screenshot(path=str(Path(folder) / f"landscape_{view.replace(' ', '_')}_"
+                                                                     f"{width}_{scheme}.png"))
         assert errors == [], errors
         page.close()
 
@@ -472,7 +563,8 @@ def test_every_page_reads_well_and_navigates(browser, site, width):
     no console error, no failed request, nothing asked of another host than 127.0.0.1."""
     size, problems = WIDTHS[width], []
     pages = _site_pages()
-    assert "book/07_depth_explorer.html" in pages and "search.html" in pages, pages
+    assert {"book/07_depth_explorer.html", "book/08_why_residual_networks_train.html", "search.html"} <= set(pages), \
+        pages
     for path in pages:
         page = Page(browser, f"{site['url']}/{path}", viewport=size)
         page.page.wait_for_load_state("networkidle")
@@ -518,11 +610,12 @@ WIDGET_CONTRAST = """() => {
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_widgets_are_readable_in_light_and_dark_mode(browser, site, scheme):
-    """Every page with widgets (chapter 1's progress bar, chapter 7's explorer): each text in a widget has a
-    contrast of at least 4.5:1 with its background, in the theme's light and dark mode."""
+    """Every page with widgets (chapter 1's progress bar, the explorers of chapters 7 and 8): each text in a
+    widget has a contrast of at least 4.5:1 with its background, in the theme's light and dark mode."""
     problems, widget_pages = [], [path for path in _site_pages()
                                   if "application/vnd.jupyter.widget-view+json" in (HTML / path).read_text()]
-    assert "book/07_depth_explorer.html" in widget_pages, widget_pages
+    assert {"book/07_depth_explorer.html", "book/08_why_residual_networks_train.html"} <= set(widget_pages), \
+        widget_pages
     for path in widget_pages:
         page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme=scheme)
         page.goto(f"{site['url']}/{path}", wait_until="networkidle")

@@ -34,7 +34,8 @@ pytestmark = pytest.mark.slow  # pip-installs the book into a Colab-like venv an
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_VENV = ROOT / ".venv-colab"
 STUB = Path(__file__).resolve().parent / "colab" / "stub"
-CHAPTERS = ["02_skip_connections", "03_identity_block", "05_resnet50", "07_depth_explorer"]
+CHAPTERS = ["02_skip_connections", "03_identity_block", "05_resnet50", "07_depth_explorer",
+            "08_why_residual_networks_train"]
 REPORT = ROOT / "_build" / "colab" / "report.json"
 RELEASE = re.compile(r'"(git\+https://[^"@]+@v[\w.]+)"')
 
@@ -185,7 +186,8 @@ def test_the_checks_pass_on_colabs_own_keras(colab):
     # Only tests/conftest.py (the Keras session fixture), not the book's nbval set-up above it.
     result = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(ROOT),
-         "--confcutdir", str(ROOT / "tests"), str(ROOT / "tests" / "test_checks.py")],
+         "--confcutdir", str(ROOT / "tests"), str(ROOT / "tests" / "test_checks.py"),
+         str(ROOT / "tests" / "test_checks_landscape.py")],
         capture_output=True, text=True, env=env, cwd=colab["work"],
     )
     colab["report"]["checks_on_colab_keras"] = {"keras": version, "summary": result.stdout.strip().splitlines()[-1:]}

@@ -322,3 +322,68 @@ def test_the_shipped_study_shows_the_papers_findings_on_every_seed():
     assert max(values["residual-56 median drop"]) < 0.5 and max(values["residual-56 share lost"]) < 0.01
     assert min(values["plain-20 median drop"]) > 80 and min(values["plain-20 share lost"]) > 0.9
     assert min(values["plain-56 share lost"]) > 0.75
+
+
+def test_the_shipped_study_gives_the_numbers_chapter_8_states():
+    """Every figure of chapter 8's text, read from the shipped study, per seed (rounded as the text rounds)."""
+    study = landscape_study.load_landscape_study()
+    seeds = landscape_study.seeds(study)
+
+    def shares(kind, depth):
+        return 100 * landscape_study.nonconvexity_per_seed(study, kind, depth)
+
+    # Landscapes: "35 to 48 %" vs "14 to 17 %" at depth 56; residual-20 below plain-20 on every seed, "3 to 36 %".
+    assert 34.5 <= shares("plain", 56).min() and shares("plain", 56).max() < 48.5
+    assert 13.5 <= shares("residual", 56).min() and shares("residual", 56).max() < 17.5
+    assert np.all(shares("residual", 20) < shares("plain", 20))
+    assert 2.5 <= shares("residual", 20).min() and shares("residual", 20).max() < 36.5
+    # Plain-56 barely trains: its training loss ends "between 1.6 and 1.9".
+    finals = [landscape_study.network(study, "plain", 56, s)["history"]["loss"][-1] for s in seeds]
+    assert 1.55 <= min(finals) and max(finals) < 1.95
+
+    # The straight line from the initial weights: residual-56 falls all the way, plain-56 climbs "700 to 43,000".
+    for seed in seeds:
+        for kind in ("plain", "residual"):
+            line = landscape_study.interpolation_curve(study, kind, 56, seed)
+            loss = line["loss"][(line["t"] >= 0) & (line["t"] <= 1)]
+            if kind == "residual":
+                assert np.all(np.diff(loss) <= 0), seed
+                assert 2.303 < loss[0] < 2.35  # above ln 10: zero branches start as a shallow network
+            else:
+                assert 700 <= loss.max() <= 43_000, (seed, loss.max())
+
+    # Downsampling lesions: residual-56 "at most 0.3 points" (one gains 0.6), residual-20 "2 to 43 points".
+    def downsampling_drops(kind, depth):
+        drops = []
+        for seed in seeds:
+            stored = landscape_study.network(study, kind, depth, seed)["single_block_lesions"]
+            drops += [100 * (stored["intact_accuracy"] - accuracy)
+                      for accuracy, flag in zip(stored["accuracy"], stored["downsampling"]) if flag]
+        return np.array(drops)
+
+    assert downsampling_drops("residual", 56).max() < 0.35 and downsampling_drops("residual", 56).min() > -0.65
+    assert 1.5 <= downsampling_drops("residual", 20).min() and downsampling_drops("residual", 20).max() < 43.5
+
+    # Random lesions: residual-56 keeps "53 to 56 %" with 12 blocks gone; plain-56 "12 to 14 %" after one.
+    for seed in seeds:
+        residual = landscape_study.random_lesion_curve(study, "residual", 56, seed)
+        assert residual["k"][-1] == 12 and 0.525 <= residual["mean"][-1] < 0.565, seed
+        plain = landscape_study.random_lesion_curve(study, "plain", 56, seed)
+        assert plain["k"][1] == 1 and 0.115 <= plain["mean"][1] < 0.145, seed
+
+
+def test_the_shipped_non_convexity_is_what_the_library_computes_from_the_shipped_surfaces():
+    from resnet_lib import landscape
+
+    study = landscape_study.load_landscape_study()
+    shape = study["recipe"]["nonconvexity"]
+    for kind in ("plain", "residual"):
+        for depth in landscape_study.depths(study):
+            for seed in landscape_study.seeds(study):
+                stored = landscape_study.network(study, kind, depth, seed)
+                surface = landscape_study.surface(study, kind, depth, seed)
+                arguments = (surface["values"], surface["alphas"], surface["betas"])
+                assert landscape.nonconvexity(*arguments, tolerance=shape["tolerance"]) == \
+                    stored["nonconvexity"]["grid"], (kind, depth, seed)
+                assert landscape.nonconvexity(*arguments, tolerance=shape["tolerance"], radius=shape["radius"]) == \
+                    stored["nonconvexity"]["radius"], (kind, depth, seed)

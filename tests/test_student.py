@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import student_build  # noqa: E402
 
-EXERCISES = {"identity_block", "convolutional_block", "resnet50", "training_setup"}
+EXERCISES = {"identity_block", "convolutional_block", "resnet50", "training_setup", "loss_along"}
 # What nbgrader's generate_assignment adds to the cells it handles (and nothing else may change).
 NBGRADER_ADDS = {"deletable", "editable"}
 NBGRADER_METADATA_ADDS = {"checksum", "cell_type"}
@@ -63,7 +63,7 @@ def test_make_student_runs_and_lists_exercises(tmp_path):
                             capture_output=True, text=True, cwd=work,
                             env={**os.environ, "JUPYTER_CONFIG_DIR": str(jupyter_config)})
     assert result.returncode == 0, result.stderr
-    assert "4 exercises in 8 student notebooks" in result.stdout
+    assert "5 exercises in 9 student notebooks" in result.stdout
     assert sorted(p.name for p in (tmp_path / "s").iterdir() if not p.name.endswith(".ipynb")) == [".student-build", "README.md"]
     assert sorted(p.name for p in work.iterdir()) == ["nbgrader_config.py"], "the build wrote into the current folder"
     assert _nbgrader_files(ROOT) == repository_before, "the build wrote into the repository"

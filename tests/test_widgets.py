@@ -102,7 +102,7 @@ def test_figures_have_twice_the_pixels_of_their_display_size(explorer):
             assert png_size(image) == (2 * width, 2 * height), name
             assert image.layout.width == f"{width}px" and image.layout.max_width == "100%"
             assert image.layout.height == "auto"  # shrinks with its width, never distorted
-            assert "resnet-depth-explorer-figure" in image._dom_classes
+            assert {"resnet-depth-explorer-figure", "resnet-explorer-figure"} <= set(image._dom_classes)
 
 
 def test_panels_sit_side_by_side_on_a_laptop_and_one_by_one_on_a_phone(explorer):
@@ -113,7 +113,7 @@ def test_panels_sit_side_by_side_on_a_laptop_and_one_by_one_on_a_phone(explorer)
         widths = [PANEL_SIZES[name][0] + 2 * IMAGE_MARGIN for name in names]
         assert sum(widths) <= COLUMN_WIDTH, "two panels must fit one row of the text column"
         assert max(widths) <= PHONE_COLUMN_WIDTH, "each panel must fit a phone's column at full size"
-    assert "resnet-depth-explorer" in explorer.widget._dom_classes  # book.css styles it in dark mode
+    assert {"resnet-depth-explorer", "resnet-explorer"} <= set(explorer.widget._dom_classes)  # book.css: dark mode
     assert explorer.depth.layout.width == "100%"  # the slider and its readout fit a phone
 
 

@@ -6,7 +6,8 @@ One function per exercise, called in the cell after it (`from resnet_lib import 
   `checks.check_convolutional_block(my_convolutional_block)` (chapter 4), in `checks/blocks.py`,
 * `checks.check_resnet50(my_resnet50)` (chapter 5), in `checks/resnet50.py`,
 * `checks.check_training_setup(my_prepare_data, my_compile_model)` (chapter 6), in
-  `checks/training_setup.py`.
+  `checks/training_setup.py`,
+* `checks.check_loss_along(my_loss_along)` (chapter 8), in `checks/landscape.py`.
 
 Each check first reads the learner's function signature (the checks pass arguments by position, so
 a parameter order such as the deeplearning.ai course's is named before anything is called). It
@@ -26,12 +27,14 @@ never an unrelated traceback (`checks/_learner.py` calls the learner's code).
 """
 
 from resnet_lib.checks.blocks import check_convolutional_block, check_identity_block
+from resnet_lib.checks.landscape import check_loss_along
 from resnet_lib.checks.resnet50 import check_resnet50
 from resnet_lib.checks.training_setup import check_training_setup
 
 __all__ = [
     "check_convolutional_block",
     "check_identity_block",
+    "check_loss_along",
     "check_resnet50",
     "check_training_setup",
 ]
