@@ -18,7 +18,7 @@ STAMP  := $(VENV)/.installed
 # Where kernels started by the virtual environment read their settings (tools/ipython_kernel_config.py).
 KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
-.PHONY: book test check student setup venv-python system-packages site-js test-extras colab-env bench results sweep landscape clean
+.PHONY: book test check student setup venv-python system-packages site-js test-extras colab-env test-backends bench results sweep landscape clean
 
 book: setup site-js
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -63,6 +63,32 @@ $(COLAB_STAMP): tests/colab/preinstalled.txt pyproject.toml
 	$(COLAB_VENV)/bin/python -m pip install --quiet -r tests/colab/preinstalled.txt
 	$(COLAB_VENV)/bin/python -m pip wheel --quiet --wheel-dir $(COLAB_VENV)/wheelhouse .
 	rm -f $(COLAB_VENV)/wheelhouse/resnet_lib-*.whl
+	@touch $@
+
+# resnet_lib on Keras' other backends: the library's unit tests (blocks, networks, weight transfer, data,
+# training, the checks) with KERAS_BACKEND=jax and KERAS_BACKEND=torch, each in its own virtual environment
+# without TensorFlow (tests/backends/requirements-<backend>.txt). Not part of `make test`: the chapters run on
+# TensorFlow, and the landscape and lesion code (TensorFlow functions) is not among these tests. pytest leaves
+# out the root conftest.py (the chapters' nbval set-up: -c /dev/null --confcutdir tests) and one deprecation
+# warning that Keras' own code raises on NumPy 2.
+BACKENDS := jax torch
+BACKEND_STAMPS := $(foreach backend,$(BACKENDS),.venv-$(backend)/.installed)
+BACKEND_TESTS := tests/test_backend.py tests/test_blocks.py tests/test_resnet50.py tests/test_depth_family.py \
+	tests/test_basic_resnets.py tests/test_data.py tests/test_training.py tests/test_checks.py \
+	tests/test_checks_landscape.py tests/test_classroom_library_options.py
+test-backends: $(BACKEND_STAMPS)
+	@status=0; for backend in $(BACKENDS); do \
+	  echo "== resnet_lib's unit tests with KERAS_BACKEND=$$backend"; \
+	  KERAS_BACKEND=$$backend .venv-$$backend/bin/python -m pytest -c /dev/null --rootdir . --confcutdir tests \
+	    -p no:cacheprovider -q -W "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning" \
+	    $(BACKEND_TESTS) || status=1; \
+	done; exit $$status
+
+$(BACKEND_STAMPS): .venv-%/.installed: tests/backends/requirements-%.txt pyproject.toml
+	@python=$$(tools/find_python.sh $(PYTHON)) && { [ -x .venv-$*/bin/python ] || $$python -m venv .venv-$*; }
+	.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-$*/bin/python -m pip install --quiet -r $<
+	.venv-$*/bin/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 # The heavy, precomputed results the chapters load (about 55 minutes on a 2-core CPU). The runs write

@@ -3,6 +3,8 @@
 Runs, in this order, each printing its own table as it goes:
 
 1. `throughput.py`: resnet_lib.resnet50 against keras.applications.ResNet50 (64x64, batch 32);
+   `peers.py`: the same network against PyTorch eager and Keras on its JAX and PyTorch backends (their
+   environments come from `make test-backends`);
 2. `training_options.py`: which speed options help ResNet50 training on this CPU;
 3. `efficiency.py`: achieved GFLOP/s of ResNet50 training against the measured matmul peak;
 4. `profile_training.py`: where a training step's time goes (a profiler trace, by op type);
@@ -12,7 +14,7 @@ Writes `bench/results/<benchmark>.json` (all numbers, with the machine and versi
 `bench/RESULTS.md` (the summary table the book's appendix shows), then prints that table.
 Half an hour to an hour on a 2-core CPU (34 minutes with AVX-512, 62 without). `--only` runs a subset and keeps the others' stored results.
 
-    python bench/run_all.py [--only throughput training_options efficiency profile_training time_to_accuracy]
+    python bench/run_all.py [--only throughput peers training_options efficiency profile_training time_to_accuracy]
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import training_options  # noqa: E402  (imports no TensorFlow)
 from resnet_lib.files import write_atomically  # noqa: E402
 RESULTS = BENCH / "results"
 SUMMARY = BENCH / "RESULTS.md"
-BENCHMARKS = ("throughput", "training_options", "efficiency", "profile_training", "time_to_accuracy")
+BENCHMARKS = ("throughput", "peers", "training_options", "efficiency", "profile_training", "time_to_accuracy")
 
 
 def _ratio(value, goal, higher_is_better=True):
@@ -53,6 +55,15 @@ def render(results: dict) -> str:
             lines.append(f"| ResNet50 {task} images/s, 64x64, batch 32: resnet_lib / keras.applications, best rounds "
                          f"(ratio of the medians) | {ours:.1f} / {reference:.1f} = {ratio:.3f} ({typical:.3f}) | "
                          f">= 0.95 | {_ratio(ratio, 0.95)} |")
+    peers = results.get("peers")
+    if peers and peers.get("ratio_to_fastest_peer"):
+        ours = next(iter(peers["images_per_second"]))
+        for task, ratio in peers["ratio_to_fastest_peer"].items():
+            others = {n: v[task] for n, v in peers["images_per_second"].items() if n != ours and v[task]}
+            fastest = max(others, key=others.get)
+            lines.append(f"| ResNet50 {task} images/s, 64x64, batch 32: the book's path / the fastest peer ({fastest}), "
+                         f"best rounds | {peers['images_per_second'][ours][task]:.1f} / {others[fastest]:.1f} = "
+                         f"{ratio:.2f} | >= 1.0 | {_ratio(ratio, 1.0)} |")
     options = results.get("training_options")
     if options:
         best = max((speed, name) for name, speed in options["speed_up"].items() if speed)
@@ -89,6 +100,23 @@ def render(results: dict) -> str:
         run = accuracy["residual_20"]
         lines.append(f"| residual-20 from scratch to {accuracy['target']:.0%} test accuracy (digits, 8x8) | "
                      f"{run['wall_seconds']:.0f} s for {run['epochs']} epochs, final {run['final_test_accuracy']:.1%} | | |")
+    if peers:
+        settings = peers["settings"]
+        lines += ["", f"The peers, one alternating run (ResNet50, {settings['image_size']}x{settings['image_size']}, batch "
+                  f"{settings['batch_size']}, {settings['classes']} classes; images/s, the best of {settings['rounds']} rounds "
+                  f"of {settings['steps']} training steps and {settings['inference_steps']} inference batches, and the "
+                  "median; the book's path divided by each):", "",
+                  "| ResNet50 | training | inference | versions |", "|---|---|---|---|"]
+        for name, peer in peers["peers"].items():
+            if peer.get("missing"):
+                lines.append(f"| {name} | not measured: {peer['missing']} | | |")
+                continue
+            cells = []
+            for task in ("train", "inference"):
+                speed, typical = peers["images_per_second"][name][task], peers["median_images_per_second"][name][task]
+                cells.append(f"{speed:.1f} ({typical:.1f}), {peers['ratio_to_ours'][name][task]:.2f}x")
+            versions = ", ".join(f"{k} {v}" for k, v in peer.get("versions", {}).items())
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} | {versions} |")
     if options:
         lines += ["", "Training options, each against plain `model.fit` (ResNet50, 32x32 digits, images/s: the fastest "
                   f"of {options['settings']['rounds']} alternating rounds x {options['settings']['windows']} timed epochs, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import os
@@ -340,17 +341,59 @@ def gradient_norms(model: keras.Model, x, y, *, training: bool = True) -> dict[s
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"`model` must be a keras.Model, received {type(model).__name__}.")
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(f"gradient_norms needs the TensorFlow backend, but Keras uses {keras.backend.backend()!r}.")
-    import tensorflow as tf
-
     x, y = _check_data(model, x, y, "x", "y")
     loss_fn = keras.losses.get(_loss_for(y))
     kernels = [(layer.name, layer.kernel) for layer in model.layers if getattr(layer, "kernel", None) is not None]
     if not kernels:
         raise ValueError(f"Model {model.name!r} has no convolution or dense kernels.")
-    x = tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
+    x = np.asarray(x, dtype=np.float32)
+    norms = _KERNEL_GRADIENT_NORMS[keras.backend.backend()](model, loss_fn, x, y, training, [k for _, k in kernels])
+    return {name: norm for (name, _), norm in zip(kernels, norms)}
+
+
+# One way per Keras backend to differentiate the mean loss with respect to some variables and take the
+# gradients' L2 norms: Keras 3 has no backend-neutral gradient, so each backend's own autodiff is used (as
+# Keras' own train steps do).
+
+def _tensorflow_gradients(model, loss_fn, x, y, training, variables):
+    import tensorflow as tf
+
     with tf.GradientTape() as tape:
-        loss = tf.reduce_mean(loss_fn(y, model(x, training=training)))
-    gradients = tape.gradient(loss, [kernel.value for _, kernel in kernels])
-    return {name: float(tf.norm(g)) for (name, _), g in zip(kernels, gradients)}
+        loss = tf.reduce_mean(loss_fn(y, model(tf.convert_to_tensor(x), training=training)))
+    return [float(tf.norm(g)) for g in tape.gradient(loss, [variable.value for variable in variables])]
+
+
+def _jax_gradients(model, loss_fn, x, y, training, variables):
+    import jax
+
+    trainable = [variable.value for variable in model.trainable_variables]
+    non_trainable = [variable.value for variable in model.non_trainable_variables]
+    positions = [next(i for i, v in enumerate(model.trainable_variables) if v is variable) for variable in variables]
+
+    def loss(values):
+        predictions, _ = model.stateless_call(values, non_trainable, x, training=training)
+        return keras.ops.mean(loss_fn(y, predictions))
+
+    gradients = jax.grad(loss)(trainable)
+    return [_norm(gradients[i]) for i in positions]
+
+
+def _torch_gradients(model, loss_fn, x, y, training, variables):
+    import torch
+
+    loss = keras.ops.mean(loss_fn(y, model(x, training=training)))
+    gradients = torch.autograd.grad(loss, [variable.value for variable in variables])
+    return [_norm(g.detach().cpu().numpy()) for g in gradients]
+
+
+def _norm(gradient) -> float:
+    return float(np.linalg.norm(np.asarray(gradient, dtype=np.float64)))
+
+
+def _unsupported_gradients(model, *_):
+    raise RuntimeError(f"gradient_norms supports Keras' tensorflow, jax and torch backends, not "
+                       f"{keras.backend.backend()!r}.")
+
+
+_KERNEL_GRADIENT_NORMS = collections.defaultdict(lambda: _unsupported_gradients, tensorflow=_tensorflow_gradients,
+                                                 jax=_jax_gradients, torch=_torch_gradients)

@@ -28,7 +28,8 @@ def loss_along_by_hand(network, images, labels, step, coefficients):
         for variable, start, change in zip(network.weights, saved, step):
             variable.assign(start + coefficient * change)
         probabilities = network(images, training=False)
-        result[index] = np.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))
+        per_image = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+        result[index] = np.mean(keras.ops.convert_to_numpy(per_image))  # any Keras backend
     for variable, start in zip(network.weights, saved):
         variable.assign(start)
     return result
@@ -55,7 +56,7 @@ def in_training_mode(model, x, y, direction, alphas):
     for alpha in alphas:
         model.set_weights([w + alpha * d for w, d in zip(original, direction)])
         probabilities = model(x, training=True)
-        losses.append(float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))))
+        losses.append(float(keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))))
     model.set_weights(original)
     return losses
 
@@ -70,7 +71,7 @@ def training_mode_restoring_trainable_weights(model, x, y, direction, alphas):
         for variable, start, change in zip(model.trainable_weights, saved, steps):
             variable.assign(start + alpha * change)
         probabilities = model(x, training=True)
-        losses.append(float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))))
+        losses.append(float(keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))))
     for variable, start in zip(model.trainable_weights, saved):
         variable.assign(start)
     return losses

@@ -59,7 +59,8 @@ def test_transferred_weights_give_the_same_predictions(input_shape, classes, rng
 
     assert np.abs(actual - expected).max() <= 1e-4
     # The check has teeth: before the transfer the two models disagree, and the outputs are not flat.
-    assert np.abs(untouched - expected).max() > 1e-2
+    # (In log-probabilities: with 1,000 classes every probability is near 0.001, whatever the weights.)
+    assert np.abs(np.log(untouched) - np.log(expected)).max() > 0.1
     assert expected.std(axis=1).mean() > 1e-3
 
 

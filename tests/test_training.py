@@ -2,6 +2,7 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 
@@ -243,6 +244,12 @@ def test_negative_augment_shift_is_refused(small_digits):
         short_run(small_digits, seed=0, augment_shift=-1)
 
 
+#: oneDNN is TensorFlow's: on Keras' other backends (make test-backends) there is nothing to switch on.
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="oneDNN kernels are TensorFlow's; Keras runs on another backend")
+
+
+@tensorflow_only
 @pytest.mark.slow  # trains
 def test_training_warns_once_when_the_fast_kernels_are_off(small_digits, monkeypatch):
     """No silent slowness: if TensorFlow came up without oneDNN, `train` says why and what to do."""
@@ -267,6 +274,7 @@ def test_training_warns_once_when_the_fast_kernels_are_off(small_digits, monkeyp
         train(build_network(8, input_shape=(16, 16, 3)), x, y, epochs=1, progress=False)
 
 
+@tensorflow_only
 def test_the_test_suite_runs_with_the_fast_kernels():
     """`make test` exports TF_ENABLE_ONEDNN_OPTS=1, so tests train as the book does (skip elsewhere)."""
     import os

@@ -78,12 +78,20 @@ def test_actionlint_catches_a_broken_workflow(tmp_path, mistake):
 def test_tests_run_make_test_for_python_310_and_312_on_push_and_pull_requests():
     workflow = load("tests.yml")
     assert {"push", "pull_request"} <= set(triggers(workflow))
-    (job,) = workflow["jobs"].values()
+    assert set(workflow["jobs"]) == {"test", "backends"}
+    job = workflow["jobs"]["test"]
     assert job["runs-on"].startswith("ubuntu")
     matrix = job["strategy"]["matrix"]
     (key,) = [k for k, v in matrix.items() if sorted(map(str, v)) == ["3.10", "3.12"]]
-    assert step_using(workflow, "actions/setup-python")["with"]["python-version"] == f"${{{{ matrix.{key} }}}}"
-    step_running(workflow, r"^make test\b")
+    assert step_using({"jobs": {"test": job}}, "actions/setup-python")["with"]["python-version"] == \
+        f"${{{{ matrix.{key} }}}}"
+    step_running({"jobs": {"test": job}}, r"^make test\b")
+
+
+def test_tests_run_the_library_on_keras_other_backends_with_pytorchs_cpu_build():
+    job = load("tests.yml")["jobs"]["backends"]
+    step = step_running({"jobs": {"backends": job}}, r"^make test-backends\b")
+    assert step["env"]["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
 
 
 def test_pages_deploys_the_book_on_pushes_to_main_once_the_release_tag_exists():
