@@ -145,10 +145,9 @@ def worker(name: str, settings: dict) -> None:
     steps = {"train": train, "inference": inference}
     for step in (train, train, train, inference, inference, inference):  # trace, compile, settle
         step()
-    import keras
+    from resnet_lib.provenance import versions  # with the backend's own version (jax, torch)
 
-    print(json.dumps({"ready": True, "parameters": int(parameters), "backend": keras.backend.backend(),
-                      "versions": _versions()}), flush=True)
+    print(json.dumps({"ready": True, "parameters": int(parameters), "versions": versions()}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         step = steps[request["task"]]
@@ -157,18 +156,6 @@ def worker(name: str, settings: dict) -> None:
             step()
         seconds = time.perf_counter() - start
         print(json.dumps({"images_per_second": settings["batch_size"] * request["steps"] / seconds}), flush=True)
-
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    found = {}
-    for package in ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
 
 
 # --- the coordinator ----------------------------------------------------------------------------------
@@ -263,7 +250,7 @@ def main(argv=None) -> dict:
     fastest = {n: {t: best(v) for t, v in s.items()} for n, s in samples.items()}
     typical = {n: {t: median(v) for t, v in s.items()} for n, s in samples.items()}
     results = {
-        "settings": {**vars(args), "worker": None, "settings": None},
+        "settings": {key: value for key, value in vars(args).items() if key not in ("worker", "settings")},
         **provenance(),
         "estimator": "best round (fastest sample); medians alongside",
         "peers": {peer.name: {**PEERS[peer.name], **peer.info, "missing": peer.missing} for peer in peers},
@@ -290,7 +277,8 @@ def main(argv=None) -> dict:
         cells = []
         for task in TASKS:
             ratio = results.get("ratio_to_ours", {}).get(name, {}).get(task)
-            cells.append(f"{fastest[name][task]:7.1f} ({typical[name][task]:6.1f}) {ratio:5.2f}x")
+            shown = f"{ratio:5.2f}x" if ratio is not None else "     -"  # without the book's path: no ratio
+            cells.append(f"{fastest[name][task]:7.1f} ({typical[name][task]:6.1f}) {shown}")
         print(f"{name:46}" + "".join(f"{cell:>23}" for cell in cells))
     if "ratio_to_fastest_peer" in results:
         print("ours / fastest peer: " + ", ".join(f"{task} {value:.2f}" for task, value in

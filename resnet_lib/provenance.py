@@ -67,6 +67,15 @@ def versions() -> dict:
         import tensorflow as tf
 
         record["tensorflow"] = tf.__version__
+    elif keras.backend.backend() == "jax":
+        import jax
+        import jaxlib
+
+        record["jax"], record["jaxlib"] = jax.__version__, jaxlib.__version__
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        record["torch"] = torch.__version__
     record["resnet_lib"] = __version__
     return record
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import json
 import math
 import os
@@ -347,7 +346,8 @@ def gradient_norms(model: keras.Model, x, y, *, training: bool = True) -> dict[s
     if not kernels:
         raise ValueError(f"Model {model.name!r} has no convolution or dense kernels.")
     x = np.asarray(x, dtype=np.float32)
-    norms = _KERNEL_GRADIENT_NORMS[keras.backend.backend()](model, loss_fn, x, y, training, [k for _, k in kernels])
+    norms = _KERNEL_GRADIENT_NORMS.get(keras.backend.backend(), _unsupported_gradients)(
+        model, loss_fn, x, y, training, [k for _, k in kernels])
     return {name: norm for (name, _), norm in zip(kernels, norms)}
 
 
@@ -395,5 +395,4 @@ def _unsupported_gradients(model, *_):
                        f"{keras.backend.backend()!r}.")
 
 
-_KERNEL_GRADIENT_NORMS = collections.defaultdict(lambda: _unsupported_gradients, tensorflow=_tensorflow_gradients,
-                                                 jax=_jax_gradients, torch=_torch_gradients)
+_KERNEL_GRADIENT_NORMS = {"tensorflow": _tensorflow_gradients, "jax": _jax_gradients, "torch": _torch_gradients}

@@ -122,6 +122,20 @@ class Page:
 
 
 
+def explorer_figures(page, root: str) -> list[dict]:
+    """The figures of the explorer `root` (a CSS selector) on screen, once loaded: src, natural (PNG) width,
+    shown width, top and bottom (CSS px)."""
+    page.wait_for_function("""root => {
+      const images = [...document.querySelectorAll(root + ' img')].filter(e => e.checkVisibility());
+      return images.length > 0 && images.every(e => e.complete && e.naturalWidth > 0);
+    }""", arg=root, timeout=30_000)
+    return page.evaluate("""root => [...document.querySelectorAll(root + ' img')]
+      .filter(e => e.checkVisibility()).map(e => {
+        const box = e.getBoundingClientRect();
+        return {src: e.src, natural: e.naturalWidth, shown: box.width, top: box.top, bottom: box.bottom};
+      })""", root)
+
+
 def explorer_outside(root: str) -> str:
     """A probe of the parts of the explorer `root` (a CSS selector) that stick out of the window, left or right."""
     return OUTSIDE.replace("ROOT", repr(root))
@@ -142,12 +156,16 @@ OUTSIDE = """() => {
             + `from ${Math.round(box.left)} to ${Math.round(box.right)} px`];
   });
 }"""
-CONTRAST = """() => {
+# The two JavaScript functions the contrast probes share: the numbers of a CSS colour, and its relative
+# luminance (WCAG 2).
+COLOR_FUNCTIONS = """
   const channels = color => (color.match(/[\\d.]+/g) || []).map(Number);
   const luminance = ([r, g, b]) => {
     const linear = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
     return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
   };
+"""
+CONTRAST = "() => {" + COLOR_FUNCTIONS + """
   const behind = element => {
     const layers = [];
     for (let e = element; e; e = e.parentElement) {
@@ -181,16 +199,7 @@ def test_the_depth_explorer_works_without_a_kernel(browser, site):
     contrast of 4.5:1 or more. With RESNET_BOOK_SCREENSHOTS=<folder>, pictures of each state are saved there."""
 
     def figures(page) -> list[dict]:
-        """The explorer's figures on screen: src, natural (PNG) width, shown width, top and bottom (CSS px)."""
-        page.wait_for_function("""() => {
-          const images = [...document.querySelectorAll('.resnet-depth-explorer img')].filter(e => e.checkVisibility());
-          return images.length > 0 && images.every(e => e.complete && e.naturalWidth > 0);
-        }""", timeout=30_000)
-        return page.evaluate("""() => [...document.querySelectorAll('.resnet-depth-explorer img')]
-          .filter(e => e.checkVisibility()).map(e => {
-            const box = e.getBoundingClientRect();
-            return {src: e.src, natural: e.naturalWidth, shown: box.width, top: box.top, bottom: box.bottom};
-          })""")
+        return explorer_figures(page, ".resnet-depth-explorer")
 
     def controls(page) -> dict:
         """The explorer's controls on screen: {"buttons": {text: disabled}, "select": disabled, "slider": shown}."""
@@ -301,15 +310,7 @@ def test_the_landscape_explorer_works_without_a_kernel(browser, site):
     root = ".resnet-landscape-explorer"
 
     def figures(page) -> list[dict]:
-        page.wait_for_function("""root => {
-          const images = [...document.querySelectorAll(root + ' img')].filter(e => e.checkVisibility());
-          return images.length > 0 && images.every(e => e.complete && e.naturalWidth > 0);
-        }""", arg=root, timeout=30_000)
-        return page.evaluate("""root => [...document.querySelectorAll(root + ' img')]
-          .filter(e => e.checkVisibility()).map(e => {
-            const box = e.getBoundingClientRect();
-            return {src: e.src, natural: e.naturalWidth, shown: box.width, top: box.top, bottom: box.bottom};
-          })""", root)
+        return explorer_figures(page, root)
 
     def caption(page) -> str:
         shown = page.eval_on_selector_all(f"{root} .widget-html", "els => els.filter(e => e.checkVisibility())"
@@ -580,12 +581,7 @@ def test_every_page_reads_well_and_navigates(browser, site, width):
 
 # The contrast of a widget's text with what is behind it (WCAG 2 ratio), walking up to the first
 # element with a background; widgets are drawn by the page's JavaScript, so they are read after it ran.
-WIDGET_CONTRAST = """() => {
-  const channels = color => (color.match(/[\\d.]+/g) || []).map(Number);
-  const luminance = ([r, g, b]) => {
-    const linear = value => { value /= 255; return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
-  };
+WIDGET_CONTRAST = "() => {" + COLOR_FUNCTIONS + """
   const background = element => {
     for (let e = element; e; e = e.parentElement) {
       const color = channels(getComputedStyle(e).backgroundColor);
