@@ -75,7 +75,7 @@ BACKENDS := jax torch
 BACKEND_STAMPS := $(foreach backend,$(BACKENDS),.venv-$(backend)/.installed)
 BACKEND_TESTS := tests/test_backend.py tests/test_blocks.py tests/test_resnet50.py tests/test_depth_family.py \
 	tests/test_basic_resnets.py tests/test_data.py tests/test_training.py tests/test_checks.py \
-	tests/test_checks_landscape.py tests/test_classroom_library_options.py
+	tests/test_checks_landscape.py tests/test_classroom_library_options.py tests/test_fused_batch_norm.py
 test-backends: $(BACKEND_STAMPS)
 	@status=0; for backend in $(BACKENDS); do \
 	  echo "== resnet_lib's unit tests with KERAS_BACKEND=$$backend"; \

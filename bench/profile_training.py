@@ -55,7 +55,7 @@ def op_times(logdir: Path) -> dict[str, float]:
                     name = plane.event_metadata[event.metadata_id].name
                     if ":" not in name or name.startswith(("Executor", "Iterator", "tf_Compute")):
                         continue  # keep kernel events, named "<op name>:<op type>"
-                    op_type = name.rsplit(":", 1)[1]
+                    op_type = name.rsplit(":", 1)[1].strip()
                     if op_type == "Run" or op_type.startswith("__") or "_on_iterator" in op_type:
                         continue  # the step function itself, which contains the kernels below
                     totals[op_type] += event.duration_ps / 1e12

@@ -4,7 +4,8 @@ Runs, in this order, each printing its own table as it goes:
 
 1. `throughput.py`: resnet_lib.resnet50 against keras.applications.ResNet50 (64x64, batch 32);
    `peers.py`: the same network against PyTorch eager and Keras on its JAX and PyTorch backends (their
-   environments come from `make test-backends`);
+   environments come from `make test-backends`); `profile_backends.py`: where a training step's time
+   goes on each backend, by op family;
 2. `training_options.py`: which speed options help ResNet50 training on this CPU;
 3. `efficiency.py`: achieved GFLOP/s of ResNet50 training against the measured matmul peak;
 4. `profile_training.py`: where a training step's time goes (a profiler trace, by op type);
@@ -14,7 +15,8 @@ Writes `bench/results/<benchmark>.json` (all numbers, with the machine and versi
 `bench/RESULTS.md` (the summary table the book's appendix shows), then prints that table.
 Half an hour to an hour on a 2-core CPU (34 minutes with AVX-512, 62 without). `--only` runs a subset and keeps the others' stored results.
 
-    python bench/run_all.py [--only throughput peers training_options efficiency profile_training time_to_accuracy]
+    python bench/run_all.py [--only throughput peers profile_backends training_options efficiency profile_training
+                                    time_to_accuracy]
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import resnet_lib  # noqa: E402,F401  (before TensorFlow: the in-process benchmarks run with oneDNN on)
+import profile_backends  # noqa: E402  (imports no TensorFlow)
 import training_options  # noqa: E402  (imports no TensorFlow)
 from resnet_lib.files import write_atomically  # noqa: E402
 RESULTS = BENCH / "results"
 SUMMARY = BENCH / "RESULTS.md"
-BENCHMARKS = ("throughput", "peers", "training_options", "efficiency", "profile_training", "time_to_accuracy")
+BENCHMARKS = ("throughput", "peers", "profile_backends", "training_options", "efficiency", "profile_training",
+              "time_to_accuracy")
 
 
 def _ratio(value, goal, higher_is_better=True):
@@ -41,6 +45,59 @@ def _ratio(value, goal, higher_is_better=True):
         return "not measured"
     ratio = value / goal if higher_is_better else goal / value
     return f"{ratio:.2f}x the goal ({'met' if ratio >= 1 else 'missed'})"
+
+
+#: The profile table's column heads (its rows are long enough without the peers' full names).
+SHORT_NAMES = {
+    "resnet_lib.resnet50, fused batch norm, TensorFlow": "book, fused BN (TF)",
+    "resnet_lib.resnet50, TensorFlow": "book, Keras BN (TF)",
+    "PyTorch eager, channels-last": "PyTorch eager",
+    "keras.applications.ResNet50, JAX backend": "Keras on JAX",
+    "keras.applications.ResNet50, PyTorch backend": "Keras on PyTorch",
+}
+
+
+def _profile_table(profiles: dict) -> list[str]:
+    """Milliseconds per training step by op family, one column per backend, and the book's path minus the
+    fastest peer."""
+    settings, measured = profiles["settings"], {n: p for n, p in profiles["profiles"].items() if "missing" not in p}
+    gap = profiles.get("gap_to_fastest")
+    names = list(measured)
+    lines = ["", f"Where a training step's time goes, per backend (ResNet50, {settings['image_size']}x"
+             f"{settings['image_size']}, batch {settings['batch_size']}; milliseconds per step: each op family's share "
+             f"of the backend's own profiler times the fastest of {settings['steps']} unprofiled steps; "
+             f"`bench/profile_backends.py`):", "",
+             "| ms per step | " + " | ".join(SHORT_NAMES.get(n, n) for n in names)
+             + (f" | book, fused BN, minus {SHORT_NAMES.get(gap['peer'], gap['peer'])} |" if gap else " |"),
+             "|---|" + "---|" * (len(names) + bool(gap))]
+    families = [f for f in profile_backends.FAMILIES if any(f in p["milliseconds_per_step"] for p in measured.values())]
+    for family in families:
+        cells = [f"{p['milliseconds_per_step'][family]:.1f}" if family in p["milliseconds_per_step"] else "-"
+                 for p in measured.values()]
+        if gap:
+            difference = gap["milliseconds_per_step"].get(family)  # None: in neither of the two
+            cells.append("" if difference is None else f"{difference:+.1f}")
+        lines.append(f"| {family} | " + " | ".join(cells) + " |")
+    def overlap(profile):  # above 1: ops that ran at the same time (TensorFlow's inter-op threads), or
+        # events summed over the threads that shared one op (XLA)
+        return profile["profiled_op_seconds"] / (settings["steps"] * profile["step_milliseconds"] / 1000)
+
+    def convolutions(profile):
+        return sum(v for k, v in profile["milliseconds_per_step"].items() if k.startswith("convolution"))
+
+    rows = (("convolutions, all", lambda p: f"{convolutions(p):.1f}", "convolutions, all"),
+            ("**the whole step**", lambda p: f"**{p['step_milliseconds']:.1f}**", "the whole step"),
+            ("the convolutions' rate, GFLOP/s", lambda p: f"{p['convolution_gflops']:.1f}", None),
+            ("profiled op time / step time", lambda p: f"{overlap(p):.2f}", None))
+    for label, cell, key in rows:
+        cells = [cell(p) for p in measured.values()]
+        if gap:
+            cells.append(f"{gap['milliseconds_per_step'][key]:+.1f}" if key else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for name, profile in profiles["profiles"].items():
+        if "missing" in profile:
+            lines.append(f"\n{name}: not profiled: {profile['missing']}")
+    return lines
 
 
 def render(results: dict) -> str:
@@ -57,12 +114,13 @@ def render(results: dict) -> str:
                          f">= 0.95 | {_ratio(ratio, 0.95)} |")
     peers = results.get("peers")
     if peers and peers.get("ratio_to_fastest_peer"):
-        ours = next(iter(peers["images_per_second"]))
+        ours = next(iter(peers["images_per_second"]))  # the book's recommended path comes first
         for task, ratio in peers["ratio_to_fastest_peer"].items():
-            others = {n: v[task] for n, v in peers["images_per_second"].items() if n != ours and v[task]}
+            others = {n: v[task] for n, v in peers["images_per_second"].items()
+                      if not peers["peers"][n]["model"].startswith("resnet_lib") and v[task]}
             fastest = max(others, key=others.get)
-            lines.append(f"| ResNet50 {task} images/s, 64x64, batch 32: the book's path / the fastest peer ({fastest}), "
-                         f"best rounds | {peers['images_per_second'][ours][task]:.1f} / {others[fastest]:.1f} = "
+            lines.append(f"| ResNet50 {task} images/s, 64x64, batch 32: the book's path ({ours}) / the fastest peer "
+                         f"({fastest}), best rounds | {peers['images_per_second'][ours][task]:.1f} / {others[fastest]:.1f} = "
                          f"{ratio:.2f} | >= 1.0 | {_ratio(ratio, 1.0)} |")
     options = results.get("training_options")
     if options:
@@ -117,6 +175,9 @@ def render(results: dict) -> str:
                 cells.append(f"{speed:.1f} ({typical:.1f}), {peers['ratio_to_ours'][name][task]:.2f}x")
             versions = ", ".join(f"{k} {v}" for k, v in peer.get("versions", {}).items())
             lines.append(f"| {name} | {cells[0]} | {cells[1]} | {versions} |")
+    profiles = results.get("profile_backends")
+    if profiles:
+        lines += _profile_table(profiles)
     if options:
         lines += ["", "Training options, each against plain `model.fit` (ResNet50, 32x32 digits, images/s: the fastest "
                   f"of {options['settings']['rounds']} alternating rounds x {options['settings']['windows']} timed epochs, "

@@ -60,3 +60,68 @@ class ParameterFreeShortcut(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "stride": self.stride}
+
+
+#: The smallest epsilon TensorFlow's fused batch-norm kernel takes (`tf.compat.v1.nn.fused_batch_norm` silently
+#: raises smaller ones to it; the layer refuses them instead).
+FUSED_MIN_EPSILON = 1.001e-5
+
+
+@keras.saving.register_keras_serializable(package="resnet_lib")
+class FusedBatchNormalization(keras.layers.BatchNormalization):
+    """`keras.layers.BatchNormalization` whose training step runs TensorFlow's fused kernel.
+
+    Keras 3 computes batch norm in training from generic ops: the batch's moments (reductions), then
+    element-wise scaling, each with its own gradient, each reading and writing the activations again.
+    TensorFlow's fused kernel (`FusedBatchNormV3`, oneDNN's on CPU)
+    does the forward pass in one kernel and the backward pass in another. Everything else is Keras':
+    the same weights and configuration, inference (`training=False`) by `BatchNormalization.call`
+    itself, and the same moving-statistics update (`momentum`, the *biased* batch variance, as Keras
+    uses; the kernel returns the unbiased one, which is rescaled by (n - 1) / n). Training outputs
+    equal Keras' to float32 round-off, not bit for bit (the sums run in another order).
+
+    Input shape: (batch, height, width, channels), channels last. Output shape: the same.
+
+    Only for the TensorFlow backend, float32, `axis=-1`, and without `renorm`, `synchronized` or
+    masks: anything else is refused when the layer is made or built.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError(f"FusedBatchNormalization runs TensorFlow's fused kernel; Keras' backend is "
+                             f"{keras.backend.backend()!r}. Use keras.layers.BatchNormalization there.")
+        for option in ("renorm", "synchronized"):
+            if getattr(self, option):
+                raise ValueError(f"FusedBatchNormalization does not support {option}=True; "
+                                 "use keras.layers.BatchNormalization.")
+        if self.epsilon < FUSED_MIN_EPSILON:
+            raise ValueError(f"FusedBatchNormalization needs epsilon >= {FUSED_MIN_EPSILON} (TensorFlow's "
+                             f"fused kernel), got epsilon={self.epsilon}.")
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or self.axis not in (-1, 3):
+            raise ValueError(f"FusedBatchNormalization takes 4-D channels-last inputs (axis=-1); got input "
+                             f"shape {tuple(input_shape)} and axis={self.axis}.")
+        if self.compute_dtype != "float32":
+            raise ValueError(f"FusedBatchNormalization computes in float32; the layer's dtype policy computes "
+                             f"in {self.compute_dtype}. Use keras.layers.BatchNormalization with mixed precision.")
+        super().build(input_shape)
+
+    def call(self, inputs, training=None, mask=None):
+        if mask is not None:
+            raise ValueError("FusedBatchNormalization takes no mask; use keras.layers.BatchNormalization.")
+        if not (training and self.trainable):
+            return super().call(inputs, training=training)
+        import tensorflow as tf
+
+        channels = inputs.shape[-1]
+        gamma = self.gamma if self.scale else tf.ones((channels,), inputs.dtype)
+        beta = self.beta if self.center else tf.zeros((channels,), inputs.dtype)
+        outputs, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs, gamma, beta, epsilon=self.epsilon, data_format="NHWC", is_training=True)
+        count = tf.cast(tf.size(inputs) // channels, inputs.dtype)  # values per channel: batch x height x width
+        variance = unbiased_variance * (count - 1.0) / count
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+        return outputs

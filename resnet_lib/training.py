@@ -24,6 +24,46 @@ OPTIMIZERS = ("adam", "sgd")
 FAST_OPTIONS = {"onednn": True, "jit_compile": False}
 
 
+def with_fused_batch_norm(model: keras.Model) -> keras.Model:
+    """A copy of `model` whose batch norms train with TensorFlow's fused kernel; weights copied across.
+
+    Every `keras.layers.BatchNormalization` becomes a `resnet_lib.layers.FusedBatchNormalization` with the
+    same configuration and weights; every other layer is cloned as it is. On this book's CPU it makes
+    ResNet50 training faster (see the appendix on performance, `bench/peers.py`); inference is unchanged
+    (Keras' own code), training equals Keras' batch norm to float32 round-off, not bit for bit, which is
+    why the book's precomputed runs keep Keras' layer.
+
+    Args:
+        model: a Functional or Sequential Keras model (TensorFlow backend), such as `resnet_lib.resnet50(...)`.
+
+    Returns:
+        A new, uncompiled model with the same inputs, outputs, layer names and weights: compile it.
+
+    Raises:
+        ValueError: `model` is not a Keras model, Keras does not run on TensorFlow, the model has no batch
+            norm, or one of them cannot be fused (see `FusedBatchNormalization`).
+    """
+    from resnet_lib.layers import FusedBatchNormalization
+
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {describe(model)}.")
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"with_fused_batch_norm uses TensorFlow's fused kernel; Keras' backend is "
+                         f"{keras.backend.backend()!r}. Keep the model's keras.layers.BatchNormalization there.")
+    if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
+        raise ValueError(f"model {model.name!r} has no BatchNormalization layer: there is nothing to fuse.")
+
+    def clone(layer):
+        if type(layer) is keras.layers.BatchNormalization:
+            return FusedBatchNormalization.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    fused = keras.models.clone_model(model, clone_function=clone)
+    for layer in model.layers:
+        fused.get_layer(layer.name).set_weights(layer.get_weights())
+    return fused
+
+
 def onednn_enabled() -> bool:
     """Whether TensorFlow runs its oneDNN kernels (decided once, when TensorFlow was imported)."""
     try:
