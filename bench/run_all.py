@@ -173,7 +173,8 @@ def render(results: dict) -> str:
             for task in ("train", "inference"):
                 speed, typical = peers["images_per_second"][name][task], peers["median_images_per_second"][name][task]
                 cells.append(f"{speed:.1f} ({typical:.1f}), {peers['ratio_to_ours'][name][task]:.2f}x")
-            versions = ", ".join(f"{k} {v}" for k, v in peer.get("versions", {}).items())
+            versions = ", ".join(f"{k} {v}" for k, v in peer.get("versions", {}).items()
+                                 if k not in ("python", "numpy", "backend", "resnet_lib"))  # the header has these
             lines.append(f"| {name} | {cells[0]} | {cells[1]} | {versions} |")
     profiles = results.get("profile_backends")
     if profiles:
