@@ -23,11 +23,13 @@ def provenance() -> dict:
     return {"machine": hardware(), "versions": versions(), "git": git_state()}
 
 
-def run_worker(script: Path, arguments: list[str], environment: dict | None = None, timeout: float = 1800) -> dict:
-    """Runs `script --worker ...` in a fresh Python (its own TensorFlow settings) and returns its JSON line."""
+def run_worker(script: Path, arguments: list[str], environment: dict | None = None, timeout: float = 1800,
+               python: Path | None = None) -> dict:
+    """Runs `script --worker ...` in a fresh Python (its own TensorFlow settings; `python`: another
+    environment's interpreter, default this one) and returns its JSON line."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(environment or {})}
-    result = subprocess.run([sys.executable, str(script), "--worker", *arguments], capture_output=True, text=True,
-                            env=env, timeout=timeout, cwd=ROOT)
+    result = subprocess.run([str(python or sys.executable), str(script), "--worker", *arguments], capture_output=True,
+                            text=True, env=env, timeout=timeout, cwd=ROOT)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]

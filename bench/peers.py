@@ -54,7 +54,27 @@ PEERS = {
     "keras.applications.ResNet50, JAX backend": {"venv": ".venv-jax", "backend": "jax", "model": "keras"},
     "keras.applications.ResNet50, PyTorch backend": {"venv": ".venv-torch", "backend": "torch", "model": "keras"},
 }
+#: The book's own rows: never "the fastest peer".
+BOOK_PATHS = (OURS, OURS_KERAS_BATCH_NORM)
 TASKS = ("train", "inference")
+
+
+def worker_python(name: str) -> Path:
+    """The interpreter of the environment the peer `name` runs in (it may not exist: see `missing_environment`)."""
+    return ROOT / PEERS[name]["venv"] / "bin" / "python"
+
+
+def missing_environment(name: str) -> str | None:
+    """Why the peer `name` cannot run here, or None."""
+    if worker_python(name).exists():
+        return None
+    return (f"no {PEERS[name]['venv']} (make it with `make test-backends`, which installs "
+            f"tests/backends/requirements-*.txt)")
+
+
+def worker_environment(name: str) -> dict:
+    """The variables a worker for the peer `name` starts with: its Keras backend, oneDNN on, TensorFlow quiet."""
+    return {"KERAS_BACKEND": PEERS[name]["backend"], "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "1"}
 
 
 # --- the workers --------------------------------------------------------------------------------------
@@ -181,15 +201,12 @@ class Peer:
 
     def start(self) -> None:
         """Starts the worker and waits until it has warmed up (so that no two warm-ups compete)."""
-        python = ROOT / PEERS[self.name]["venv"] / "bin" / "python"
-        if not python.exists():
-            self.missing = (f"no {PEERS[self.name]['venv']} (make it with `make test-backends`, which installs "
-                            f"tests/backends/requirements-*.txt)")
+        self.missing = missing_environment(self.name)
+        if self.missing:
             return
-        environment = {**os.environ, "KERAS_BACKEND": PEERS[self.name]["backend"], "TF_CPP_MIN_LOG_LEVEL": "3",
-                       "TF_ENABLE_ONEDNN_OPTS": "1"}
+        environment = {**os.environ, **worker_environment(self.name)}
         self.process = subprocess.Popen(
-            [str(python), str(Path(__file__).resolve()), "--worker", self.name, "--settings",
+            [str(worker_python(self.name)), str(Path(__file__).resolve()), "--worker", self.name, "--settings",
              json.dumps(self.settings)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=environment, cwd=ROOT)
         self.info = self._reply()
@@ -273,7 +290,7 @@ def main(argv=None) -> dict:
         results["ratio_to_ours"] = {
             name: {task: (fastest[OURS][task] / value[task]) if value[task] else None for task in TASKS}
             for name, value in fastest.items()}
-        others = {name: value for name, value in fastest.items() if name not in (OURS, OURS_KERAS_BATCH_NORM)}
+        others = {name: value for name, value in fastest.items() if name not in BOOK_PATHS}
         results["ratio_to_fastest_peer"] = {
             task: fastest[OURS][task] / max(v[task] for v in others.values() if v[task])
             for task in TASKS if any(v[task] for v in others.values())}

@@ -20,7 +20,7 @@ backends side by side in milliseconds. With the convolutions' FLOPs (the same ne
 also gives each backend's convolution rate, against the float32 matmul peak that `efficiency.py`
 measured.
 
-    python bench/profile_backends.py [--steps 6] [--only NAME ...] [--json FILE]
+    python bench/profile_backends.py [--steps 8] [--only NAME ...] [--json FILE]
 
 The JAX and PyTorch workers run in the environments of `make test-backends` (.venv-jax, .venv-torch);
 a missing one is reported with the command that makes it. A benchmark, not a test.
@@ -34,7 +34,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -146,12 +145,6 @@ def classify(engine: str, op_name: str) -> str:
     return "other"
 
 
-def engine_of(name: str) -> str:
-    """The engine whose profiler reads the peer `name`: its Keras backend, PyTorch for PyTorch eager."""
-    backend = peers.PEERS[name]["backend"]
-    return "torch" if backend == "torch" else backend
-
-
 # --- the profilers, one per engine: each returns {op name: seconds} for the steps it ran ---------------
 
 
@@ -225,7 +218,7 @@ def worker(name: str, settings: dict) -> None:
         start = time.perf_counter()
         train()
         step_seconds.append(time.perf_counter() - start)
-    engine = engine_of(name)
+    engine = peer["backend"]  # PyTorch eager runs in the torch environment, with backend "torch"
     times = PROFILERS[engine](train, settings["steps"])
     if engine == "jax":  # the training step's module, as XLA compiled it (see `main`: XLA_FLAGS)
         modules = sorted(Path(os.environ["RESNET_BENCH_HLO"]).glob("*train_step*after_optimizations.txt"))
@@ -249,14 +242,13 @@ def worker(name: str, settings: dict) -> None:
 
 def convolution_flops(settings: dict) -> float:
     """FLOPs of the convolutions in one training step (forward and the two backward passes: 3 x 2 x
-    multiply-adds x batch), counted on the Keras ResNet50 every peer copies."""
-    code = ("import json, sys, keras, resnet_lib; from resnet_lib.analysis import multiply_adds_per_layer; "
-            "s = json.loads(sys.argv[1]); m = resnet_lib.resnet50((s['image_size'], s['image_size'], 3), s['classes']); "
-            "print(sum(n for k, n in multiply_adds_per_layer(m).items() "
-            "if isinstance(m.get_layer(k), keras.layers.Conv2D)))")
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", code, json.dumps(settings)], check=True,
-                            capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    return 3 * 2 * float(result.stdout.split()[-1]) * settings["batch_size"]
+    multiply-adds x batch), counted on the Keras ResNet50 every peer copies. Called after the workers
+    ran: it imports TensorFlow into this process."""
+    import resnet_lib
+    from profile_training import convolution_multiply_adds
+
+    model = resnet_lib.resnet50((settings["image_size"], settings["image_size"], 3), settings["classes"])
+    return 3 * 2 * convolution_multiply_adds(model) * settings["batch_size"]
 
 
 def summarise(op_seconds: dict[str, float], op_families: dict[str, str], step_seconds: float) -> dict:
@@ -287,30 +279,30 @@ def main(argv=None) -> dict:
         worker(args.worker, json.loads(args.settings))
         return {}
 
-    from _common import provenance
+    from _common import provenance, run_worker
     from tqdm import tqdm
 
-    flops = convolution_flops(settings)
-    profiles = {}
+    runs = {}
     for name in tqdm(args.only or PROFILED, desc="profiling, one backend at a time", unit="backend"):
-        python = ROOT / peers.PEERS[name]["venv"] / "bin" / "python"
-        if not python.exists():
-            profiles[name] = {"missing": f"no {peers.PEERS[name]['venv']} (make it with `make test-backends`)"}
+        missing = peers.missing_environment(name)
+        if missing:
+            runs[name] = {"missing": missing}
             continue
         with tempfile.TemporaryDirectory() as hlo:
-            environment = {**os.environ, "KERAS_BACKEND": peers.PEERS[name]["backend"], "TF_CPP_MIN_LOG_LEVEL": "3",
-                           "TF_ENABLE_ONEDNN_OPTS": "1", "RESNET_BENCH_HLO": hlo}
-            if engine_of(name) == "jax":  # XLA writes the compiled modules: they name what each instruction runs
-                environment["XLA_FLAGS"] = (environment.get("XLA_FLAGS", "") +
+            environment = {**peers.worker_environment(name), "RESNET_BENCH_HLO": hlo}
+            if peers.PEERS[name]["backend"] == "jax":  # XLA writes the modules it compiled (see `hlo_families`)
+                environment["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                             f" --xla_dump_to={hlo} --xla_dump_hlo_as_text").strip()
-            result = subprocess.run([str(python), str(Path(__file__).resolve()), "--worker", name,
-                                     "--settings", json.dumps(settings)],
-                                    capture_output=True, text=True, env=environment, cwd=ROOT, timeout=1800)
-        lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-        if result.returncode != 0 or not lines:
-            profiles[name] = {"missing": "the worker failed: " + (result.stderr or result.stdout)[-400:]}
+            run = run_worker(Path(__file__).resolve(), [name, "--settings", json.dumps(settings)], environment,
+                             python=peers.worker_python(name))
+        runs[name] = {"missing": f"the worker failed: {run['error']}"} if "error" in run else run
+
+    flops = convolution_flops(settings)  # after the workers: it imports TensorFlow here
+    profiles = {}
+    for name, run in runs.items():
+        if "missing" in run:
+            profiles[name] = run
             continue
-        run = json.loads(lines[-1])
         step = min(run["step_seconds"])  # the fastest step, as every benchmark here reports (_common.best)
         milliseconds = summarise(run["op_seconds"], run["op_families"], step)
         convolution = sum(v for k, v in milliseconds.items() if k.startswith("convolution"))
@@ -339,9 +331,9 @@ def main(argv=None) -> dict:
               f"{profile['images_per_second']:.1f} images/s; convolutions at {profile['convolution_gflops']:.1f} GFLOP/s")
         for family, value in profile["milliseconds_per_step"].items():
             print(f"  {family:42} {value:7.1f} ms  {value / profile['step_milliseconds']:6.1%}")
-    if peers.OURS in measured and any(n not in (peers.OURS, peers.OURS_KERAS_BATCH_NORM) for n in measured):
-        fastest = min((n for n in measured if n not in (peers.OURS, peers.OURS_KERAS_BATCH_NORM)),
-                      key=lambda n: measured[n]["step_milliseconds"], default=None)
+    others = [name for name in measured if name not in peers.BOOK_PATHS]
+    if peers.OURS in measured and others:
+        fastest = min(others, key=lambda name: measured[name]["step_milliseconds"])
         ours, theirs = measured[peers.OURS]["milliseconds_per_step"], measured[fastest]["milliseconds_per_step"]
         # The convolutions compared as a whole: XLA does not tell forward from backward.
         gap = {family: ours.get(family, 0.0) - theirs.get(family, 0.0) for family in FAMILIES

@@ -39,6 +39,16 @@ GROUPS = (
 )
 
 
+def convolution_multiply_adds(model) -> int:
+    """Multiply-adds of one image's forward pass through the model's Conv2D layers."""
+    import keras
+
+    from resnet_lib.analysis import multiply_adds_per_layer
+
+    return sum(n for name, n in multiply_adds_per_layer(model).items()
+               if isinstance(model.get_layer(name), keras.layers.Conv2D))
+
+
 def op_times(logdir: Path) -> dict[str, float]:
     """Seconds per TensorFlow op type in the trace (host plane, the "TensorFlow Ops" line or op events)."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
@@ -72,7 +82,6 @@ def main(argv=None) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from resnet_lib.analysis import multiply_adds_per_layer
     from resnet_lib.training import FAST_OPTIONS, onednn_enabled
 
     batch_size, image_size = 64, 32
@@ -98,9 +107,7 @@ def main(argv=None) -> dict:
         groups[group] += seconds
     kernel_seconds = sum(times.values())
     convolution_seconds = sum(s for g, s in groups.items() if g.startswith("convolution"))
-    per_layer = multiply_adds_per_layer(model)
-    conv_flops = 3 * 2 * sum(n for name, n in per_layer.items() if isinstance(model.get_layer(name), keras.layers.Conv2D))
-    conv_flops *= len(images)
+    conv_flops = 3 * 2 * convolution_multiply_adds(model) * len(images)
     if not onednn_enabled():
         print("WARNING: TensorFlow runs without oneDNN in this process; the profile is not of the book's set-up.")
     results = {

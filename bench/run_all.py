@@ -31,6 +31,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import resnet_lib  # noqa: E402,F401  (before TensorFlow: the in-process benchmarks run with oneDNN on)
+from peers import BOOK_PATHS  # noqa: E402  (imports no TensorFlow)
 import profile_backends  # noqa: E402  (imports no TensorFlow)
 import training_options  # noqa: E402  (imports no TensorFlow)
 from resnet_lib.files import write_atomically  # noqa: E402
@@ -116,8 +117,7 @@ def render(results: dict) -> str:
     if peers and peers.get("ratio_to_fastest_peer"):
         ours = next(iter(peers["images_per_second"]))  # the book's recommended path comes first
         for task, ratio in peers["ratio_to_fastest_peer"].items():
-            others = {n: v[task] for n, v in peers["images_per_second"].items()
-                      if not peers["peers"][n]["model"].startswith("resnet_lib") and v[task]}
+            others = {n: v[task] for n, v in peers["images_per_second"].items() if n not in BOOK_PATHS and v[task]}
             fastest = max(others, key=others.get)
             lines.append(f"| ResNet50 {task} images/s, 64x64, batch 32: the book's path ({ours}) / the fastest peer "
                          f"({fastest}), best rounds | {peers['images_per_second'][ours][task]:.1f} / {others[fastest]:.1f} = "

@@ -67,6 +67,13 @@ class ParameterFreeShortcut(keras.layers.Layer):
 FUSED_MIN_EPSILON = 1.001e-5
 
 
+def require_tensorflow_backend(what: str) -> None:
+    """Raises a ValueError that names `what` unless Keras runs on TensorFlow (the fused kernel is TensorFlow's)."""
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"{what} runs TensorFlow's fused kernel; Keras' backend is "
+                         f"{keras.backend.backend()!r}. Use keras.layers.BatchNormalization there.")
+
+
 @keras.saving.register_keras_serializable(package="resnet_lib")
 class FusedBatchNormalization(keras.layers.BatchNormalization):
     """`keras.layers.BatchNormalization` whose training step runs TensorFlow's fused kernel.
@@ -88,9 +95,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        if keras.backend.backend() != "tensorflow":
-            raise ValueError(f"FusedBatchNormalization runs TensorFlow's fused kernel; Keras' backend is "
-                             f"{keras.backend.backend()!r}. Use keras.layers.BatchNormalization there.")
+        require_tensorflow_backend("FusedBatchNormalization")
         for option in ("renorm", "synchronized"):
             if getattr(self, option):
                 raise ValueError(f"FusedBatchNormalization does not support {option}=True; "

@@ -43,13 +43,11 @@ def with_fused_batch_norm(model: keras.Model) -> keras.Model:
         ValueError: `model` is not a Keras model, Keras does not run on TensorFlow, the model has no batch
             norm, or one of them cannot be fused (see `FusedBatchNormalization`).
     """
-    from resnet_lib.layers import FusedBatchNormalization
+    from resnet_lib.layers import FusedBatchNormalization, require_tensorflow_backend
 
     if not isinstance(model, keras.Model):
         raise ValueError(f"model must be a keras.Model, got {describe(model)}.")
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(f"with_fused_batch_norm uses TensorFlow's fused kernel; Keras' backend is "
-                         f"{keras.backend.backend()!r}. Keep the model's keras.layers.BatchNormalization there.")
+    require_tensorflow_backend("with_fused_batch_norm")  # before cloning, which would wrap the error in a TypeError
     if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
         raise ValueError(f"model {model.name!r} has no BatchNormalization layer: there is nothing to fuse.")
 
