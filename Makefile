@@ -18,10 +18,20 @@ STAMP  := $(VENV)/.installed
 # Where kernels started by the virtual environment read their settings (tools/ipython_kernel_config.py).
 KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 
-.PHONY: book test check student setup venv-python system-packages site-js test-extras colab-env test-backends bench results sweep landscape clean
+.PHONY: book notebooks lab test check student setup venv-python system-packages site-js test-extras colab-env test-backends bench results sweep landscape clean
 
 book: setup site-js
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The chapters converted for Jupyter, Colab and the student copies (notebooks/book/, committed): the MyST of
+# book/ as plain markdown, HTML and $math$ (tools/jupyter_notebooks.py). Run it after editing a chapter's text.
+notebooks: setup
+	$(BIN)/python tools/jupyter_notebooks.py --write
+
+# JupyterLab on the MyST sources, rendered as on the website (jupyterlab-myst). Colab and plain Jupyter:
+# open notebooks/book/ instead.
+lab: setup
+	$(BIN)/jupyter lab book/
 
 # Student notebooks: the chapters as nbgrader's generate_assignment releases them, every solution region
 # replaced by nbgrader's stub (run in a temporary course folder; see book/teachers.md).

@@ -4,12 +4,19 @@
 `LandscapeExplorer`: why residual networks train (loss surfaces, Li et al. 2018; the loss along the
 line from the initial to the trained weights; lesion studies, Veit et al. 2016).
 
-Both work the same way. Every figure the controls can ask for is drawn in advance (PNGs at twice
-their display size, for high-density screens) and kept in nested `ipywidgets.Stack`s; the controls
-switch the stacks with `widgets.jslink`, which runs in the browser. So the explorers work the same
-with a kernel (Jupyter, Colab) and on the static website, where no Python can run. With a kernel,
-`DepthExplorer.training_panel()` adds a button that trains the chosen network now and draws its
-curve next to the precomputed ones.
+Each works in one of two ways (`kernel_free`):
+
+* **kernel-free** (the default with ipywidgets 8 or newer, and what the website shows): every figure
+  the controls can ask for is drawn in advance (PNGs at twice their display size, for high-density
+  screens) and kept in nested `ipywidgets.Stack`s; the controls switch the stacks with
+  `widgets.jslink`, which runs in the browser. It works with a kernel and on the static website,
+  where no Python can run.
+* **live** (the default with ipywidgets 7, which Colab ships, and `kernel_free=False` anywhere): one
+  view is on screen, and Python draws the next one when a control changes (each view once, then kept).
+  It needs a running kernel, starts at once, and works with any ipywidgets from 7.7.
+
+With a kernel, `DepthExplorer.training_panel()` adds a button that trains the chosen network now and
+draws its curve next to the precomputed ones.
 
 Each view shows two panels of `PANEL_WIDTH` CSS pixels in a box that wraps: side by side in the
 website's text column (688 px at a 1280 px window), one below the other on a phone (358 px at
@@ -129,14 +136,24 @@ CONTROL_LABEL = {"description_width": "66px"}
 CONTROL_ROW = {"display": "flex", "flex_flow": "row wrap", "align_items": "center", "max_width": "100%"}
 
 
-def _require_stack(widgets, name: str) -> None:
-    """Raises the RuntimeError that tells how to upgrade if `widgets` (ipywidgets) has no Stack (before 8)."""
-    if not hasattr(widgets, "Stack"):
+def _kernel_free(widgets, kernel_free, name: str) -> bool:
+    """Whether an explorer is drawn in advance and switched in the browser (True) or switched by Python.
+
+    `kernel_free=None` picks by what the installed ipywidgets can do: True from ipywidgets 8 (its Stack
+    widget), False before. `kernel_free=True` with ipywidgets 7 raises a RuntimeError that says what to do.
+    """
+    if kernel_free is None:
+        return hasattr(widgets, "Stack")
+    if kernel_free not in (True, False):
+        raise ValueError(f"`kernel_free` must be True, False or None (pick by the ipywidgets version), "
+                         f"received {kernel_free!r}.")
+    if kernel_free and not hasattr(widgets, "Stack"):
         raise RuntimeError(
-            f"{name} needs ipywidgets 8 or newer (its Stack widget), but this kernel runs ipywidgets "
-            f"{widgets.__version__}. Run `pip install 'ipywidgets>=8'` (installing resnet-lib does it), then "
-            "restart the kernel (in Colab: Runtime > Restart session) and run the chapter again."
+            f"{name}(kernel_free=True) needs ipywidgets 8 or newer (its Stack widget), but this kernel runs "
+            f"ipywidgets {widgets.__version__}. Leave out `kernel_free` (the explorer then switches its figures "
+            "from Python), or run `pip install 'ipywidgets>=8'` and restart the kernel."
         )
+    return kernel_free
 
 
 def _toggle_buttons(widgets, options, value, description: str, button_width: str, *, disabled: bool = False):
@@ -175,9 +192,12 @@ class _PrerenderedExplorer:
             # The panels side by side where both fit, one below the other where not (a phone).
             panels=widgets.Layout(display="flex", flex_flow="row wrap", align_items="flex-start", overflow="visible"),
             caption=widgets.Layout(max_width="680px"), leaf=widgets.Layout(), stack=widgets.Layout())
-        from ipywidgets.widgets.widget_string import HTMLStyle  # not exported by ipywidgets' top level
-
-        self._caption_style = HTMLStyle()
+        try:
+            from ipywidgets.widgets.widget_string import HTMLStyle  # ipywidgets 8, not exported by its top level
+        except ImportError:  # ipywidgets 7: an HTML widget has no style of its own
+            self._caption_style = {}
+        else:
+            self._caption_style = {"style": HTMLStyle()}
         self._image_widgets: dict[tuple[str, bytes], object] = {}
 
     def _png(self, figure, colors: int = PNG_COLORS) -> bytes:
@@ -203,8 +223,43 @@ class _PrerenderedExplorer:
         """A view's figures (PNG bytes of the panels `names`, keys of `_panel_sizes`) above their caption."""
         import ipywidgets as widgets
 
-        text = widgets.HTML(f"<small>{caption}</small>", layout=self._layouts["caption"], style=self._caption_style)
+        text = widgets.HTML(f"<small>{caption}</small>", layout=self._layouts["caption"], **self._caption_style)
         return widgets.VBox([self._images(pngs, names), text], layout=self._layouts["leaf"])
+
+    # --- live mode: one view on screen, switched by Python ------------------------------------------
+
+    def _selection(self) -> tuple:
+        """The view the controls ask for, as a hashable key (a subclass's)."""
+        raise NotImplementedError
+
+    def _draw(self, selection: tuple) -> tuple:
+        """(PNG bytes of the panels, their names in `_panel_sizes`, caption) of a `_selection()` (a subclass's)."""
+        raise NotImplementedError
+
+    def _live_view(self, controls):
+        """The live leaf: the view of the controls' current values, redrawn from Python when one changes.
+
+        Each view is drawn the first time it is asked for and kept (`_drawn`), so going back is instant.
+        """
+        self._drawn: dict[tuple, tuple] = {}
+        self._live_leaf = self._leaf(*self._drawn_view(self._selection()))
+        for control in controls:
+            control.observe(self._show_selection, names="value")
+        return self._live_leaf
+
+    def _drawn_view(self, selection: tuple) -> tuple:
+        if selection not in self._drawn:
+            self._drawn[selection] = self._draw(selection)
+        return self._drawn[selection]
+
+    def _show_selection(self, _change=None) -> None:
+        """Puts the view the controls now ask for on screen (live mode)."""
+        pngs, names, caption = self._drawn_view(self._selection())
+        images, text = self._live_leaf.children
+        for image, png, name in zip(images.children, pngs, names):
+            image.layout = self._layouts[name]
+            image.value = png
+        text.value = f"<small>{caption}</small>"
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -221,22 +276,28 @@ class DepthExplorer(_PrerenderedExplorer):
         pixel_ratio: PNG pixels per displayed CSS pixel, each way (1, 2 or 3): 2 is sharp on
             high-density (retina, phone) screens; 1 makes lighter pages, blurry on those screens.
         progress: show a progress bar while the figures are drawn.
+        kernel_free: True: every view drawn now and switched in the browser, without a kernel (the
+            website; ipywidgets 8 or newer). False: one view on screen, the next drawn from Python when a
+            control changes (needs a running kernel; any ipywidgets from 7.7). None: True with ipywidgets
+            8 or newer, False before (Colab ships 7.7).
 
     Attributes:
         depth, kind, metric, view: the control widgets (`depth.value` is the chosen depth).
+        kernel_free: the mode in use.
         widget: the whole explorer, an `ipywidgets.VBox` with the CSS class "resnet-depth-explorer".
         live: {(kind, depth): history} of the networks trained with `train_now`.
 
     Raises:
-        RuntimeError: ipywidgets is older than 8 (no Stack); the message says how to upgrade.
+        RuntimeError: `kernel_free=True` with ipywidgets older than 8 (no Stack).
         ValueError: `depth` is not one of the sweep's depths, `pixel_ratio` is not 1, 2 or 3, or the
             sweep is broken (`sweep.validate_sweep`).
     """
 
-    def __init__(self, sweep: dict, *, depth: int | None = None, pixel_ratio: int = 2, progress: bool = True):
+    def __init__(self, sweep: dict, *, depth: int | None = None, pixel_ratio: int = 2, progress: bool = True,
+                 kernel_free: bool | None = None):
         import ipywidgets as widgets
 
-        _require_stack(widgets, "DepthExplorer")
+        self.kernel_free = _kernel_free(widgets, kernel_free, "DepthExplorer")
         self.sweep, self.pixel_ratio = sweeps.validate_sweep(sweep), self._check_pixel_ratio(pixel_ratio)
         self.depths = sweeps.depths(sweep)
         if depth is None:
@@ -246,7 +307,20 @@ class DepthExplorer(_PrerenderedExplorer):
         self.live: dict[tuple[str, int], dict] = {}
         self._controls(widgets, depth)
         self._make_layouts(widgets)
+        if self.kernel_free:
+            self._views = self._prerendered_views(widgets, depth, progress)
+        else:
+            self._views = self._live_view([self.depth, self.kind, self.metric, self.view])
+            self.view.observe(self._disable_unused_controls, names="value")
 
+        controls = widgets.VBox([self.depth, *self._control_rows, self.view],
+                                layout=widgets.Layout(max_width="100%"))
+        self.widget = widgets.VBox([controls, self._views], layout=widgets.Layout(max_width="100%"))
+        self.widget.add_class("resnet-depth-explorer")
+        self.widget.add_class("resnet-explorer")
+
+    def _prerendered_views(self, widgets, depth: int, progress: bool):
+        """Every view drawn now, in nested Stacks that `jslink`s switch in the browser (kernel-free mode)."""
         self._curve_leaves: dict[tuple[str, str, int], widgets.VBox] = {}
         self._gradient_leaves: dict[int, widgets.VBox] = {}
         from tqdm.auto import tqdm
@@ -259,8 +333,7 @@ class DepthExplorer(_PrerenderedExplorer):
             for kind in KIND_OPTIONS:
                 leaves = []
                 for d in self.depths:
-                    leaf = self._leaf(self.curve_pngs(metric, kind, d), ("curves", "finals"),
-                                      self._caption(metric, kind, d))
+                    leaf = self._leaf(*self._draw((VIEWS[0], metric, kind, d)))
                     self._curve_leaves[(metric, kind, d)] = leaf
                     leaves.append(leaf)
                     bar.update(1)
@@ -271,7 +344,7 @@ class DepthExplorer(_PrerenderedExplorer):
         curves = widgets.Stack(kind_stacks, selected_index=self.metric.index, layout=self._layouts["stack"])
         gradient_leaves = []
         for d in self.depths:
-            leaf = self._leaf(self.gradient_pngs(d), ("gradients", "gradients"), self._gradient_caption(d))
+            leaf = self._leaf(*self._draw((VIEWS[1], None, None, d)))
             self._gradient_leaves[d] = leaf
             gradient_leaves.append(leaf)
             bar.update(1)
@@ -279,7 +352,7 @@ class DepthExplorer(_PrerenderedExplorer):
         gradients = widgets.Stack(gradient_leaves, selected_index=self.depths.index(depth),
                                   layout=self._layouts["stack"])
         depth_stacks.append(gradients)
-        self._views = widgets.Stack([curves, gradients], selected_index=self.view.index)
+        views = widgets.Stack([curves, gradients], selected_index=self.view.index)
 
         # The links run in the browser: they need no kernel. Selection widgets link `index`, and every
         # link joins two traits of the same type (an index to a Stack's selected_index).
@@ -287,36 +360,50 @@ class DepthExplorer(_PrerenderedExplorer):
         self._links = [link((self.depth, "index"), (stack, "selected_index")) for stack in depth_stacks]
         self._links += [link((self.kind, "index"), (stack, "selected_index")) for stack in kind_stacks]
         self._links.append(link((self.metric, "index"), (curves, "selected_index")))
-        self._links.append(link((self.view, "index"), (self._views, "selected_index")))
+        self._links.append(link((self.view, "index"), (views, "selected_index")))
         # The gradient view ignores the networks and metric controls: there the rows show disabled
         # copies, which keep the live controls' choice (linked) and come back with the learning curves.
         self._links += [link((live, "index"), (copy, "index"))
                         for live, copy in ((self.kind, self._kind_copy), (self.metric, self._metric_copy))]
         self._links += [link((self.view, "index"), (row, "selected_index")) for row in self._control_rows]
-
-        controls = widgets.VBox([self.depth, *self._control_rows, self.view],
-                                layout=widgets.Layout(max_width="100%"))
-        self.widget = widgets.VBox([controls, self._views], layout=widgets.Layout(max_width="100%"))
-        self.widget.add_class("resnet-depth-explorer")
-        self.widget.add_class("resnet-explorer")
+        return views
 
     def _controls(self, widgets, depth: int) -> None:
-        """The control widgets, and the rows that swap the networks and metric controls for disabled copies."""
+        """The control widgets; kernel-free, also the rows that swap the networks and metric controls for
+        disabled copies in the gradient view (live, the controls themselves are disabled there)."""
         label = CONTROL_LABEL
         self.depth = widgets.SelectionSlider(options=self.depths, value=depth, description="depth",
                                              continuous_update=True, style=label,
                                              layout=widgets.Layout(width="100%", max_width="460px"))
         self.kind = _toggle_buttons(widgets, list(KIND_OPTIONS), "both", "networks", "84px")
-        self._kind_copy = _toggle_buttons(widgets, list(KIND_OPTIONS), "both", "networks", "84px", disabled=True)
         metric_options = {"options": [(sweeps.METRIC_LABELS[m], m) for m in sweeps.METRICS], "value": "loss",
                           "description": "metric", "style": label}
         self.metric = widgets.Dropdown(**metric_options, layout=widgets.Layout(width="280px", max_width="100%"))
+        self.view = _toggle_buttons(widgets, VIEWS, VIEWS[0], "view", "128px")
+        if not self.kernel_free:
+            self._control_rows = [self.kind, self.metric]
+            return
+        self._kind_copy = _toggle_buttons(widgets, list(KIND_OPTIONS), "both", "networks", "84px", disabled=True)
         self._metric_copy = widgets.Dropdown(**metric_options, disabled=True,
                                              layout=widgets.Layout(width="280px", max_width="100%"))
-        self.view = _toggle_buttons(widgets, VIEWS, VIEWS[0], "view", "128px")
         # Row i of the view: child 0 (the live control) for the learning curves, child 1 (disabled) for gradients.
         self._control_rows = [widgets.Stack([self.kind, self._kind_copy], selected_index=0),
                               widgets.Stack([self.metric, self._metric_copy], selected_index=0)]
+
+    def _disable_unused_controls(self, _change=None) -> None:
+        """Live mode: the networks and metric controls are disabled in the gradient view, which ignores them."""
+        self.kind.disabled = self.metric.disabled = self.view.value == VIEWS[1]
+
+    def _selection(self) -> tuple:
+        if self.view.value == VIEWS[1]:
+            return (VIEWS[1], None, None, self.depth.value)
+        return (VIEWS[0], self.metric.value, self.kind.value, self.depth.value)
+
+    def _draw(self, selection: tuple) -> tuple:
+        view, metric, kind, depth = selection
+        if view == VIEWS[1]:
+            return self.gradient_pngs(depth), ("gradients", "gradients"), self._gradient_caption(depth)
+        return self.curve_pngs(metric, kind, depth), ("curves", "finals"), self._caption(metric, kind, depth)
 
     # --- figures ---------------------------------------------------------------------------------
 
@@ -395,6 +482,11 @@ class DepthExplorer(_PrerenderedExplorer):
 
     def refresh(self, depth: int) -> None:
         """Draws the learning-curve panels of `depth` again (after `train_now` added a curve)."""
+        if not self.kernel_free:  # live: forget the views of `depth`, draw the one on screen again
+            self._drawn = {key: value for key, value in self._drawn.items()
+                           if not (key[0] == VIEWS[0] and key[3] == depth)}
+            self._show_selection()
+            return
         for metric in sweeps.METRICS:
             for kind in KIND_OPTIONS:
                 leaf = self._curve_leaves[(metric, kind, depth)]
@@ -483,14 +575,17 @@ class LandscapeExplorer(_PrerenderedExplorer):
         seed: the seed shown first (default: the study's first).
         pixel_ratio: PNG pixels per displayed CSS pixel, each way (1, 2 or 3), as in `DepthExplorer`.
         progress: show a progress bar while the figures are drawn.
+        kernel_free: as in `DepthExplorer`: True draws every view now and switches them in the browser,
+            False draws each view from Python when the controls ask for it, None picks by ipywidgets.
 
     Attributes:
         depth, kind, seed, view: the control widgets (`depth.value` is the chosen depth).
+        kernel_free: the mode in use.
         widget: the whole explorer, an `ipywidgets.VBox` with the CSS class "resnet-landscape-explorer".
         levels: {depth: the loss surfaces' contour levels}.
 
     Raises:
-        RuntimeError: ipywidgets is older than 8 (no Stack); the message says how to upgrade.
+        RuntimeError: `kernel_free=True` with ipywidgets older than 8 (no Stack).
         ValueError: `depth` or `seed` is not one of the study's, `pixel_ratio` is not 1, 2 or 3, or the
             study is broken (`landscape_study.validate_landscape_study`).
     """
@@ -500,14 +595,13 @@ class LandscapeExplorer(_PrerenderedExplorer):
     _share_images = True  # a network's loss surface shows with both kinds and with its own: one Image
 
     def __init__(self, study: dict, *, depth: int | None = None, seed: int | None = None, pixel_ratio: int = 2,
-                 progress: bool = True):
+                 progress: bool = True, kernel_free: bool | None = None):
         import ipywidgets as widgets
-        from tqdm.auto import tqdm
 
         from resnet_lib import landscape_study
         from resnet_lib.plots import loss_surface_levels
 
-        _require_stack(widgets, "LandscapeExplorer")
+        self.kernel_free = _kernel_free(widgets, kernel_free, "LandscapeExplorer")
         self.study = landscape_study.validate_landscape_study(study)
         self.pixel_ratio = self._check_pixel_ratio(pixel_ratio)
         self.depths, self.seeds = landscape_study.depths(study), landscape_study.seeds(study)
@@ -526,16 +620,25 @@ class LandscapeExplorer(_PrerenderedExplorer):
         self.view = _toggle_buttons(widgets, LANDSCAPE_VIEWS, LANDSCAPE_VIEWS[0], "view", "112px")
         self._make_layouts(widgets)
 
-        panels = {"loss surface": (self.surface_pngs, "surface", self._surface_caption),
-                  "interpolation": (self.interpolation_pngs, "interpolation", self._interpolation_caption),
-                  "lesions": (self.lesion_pngs, "lesions", self._lesion_caption)}
+        if self.kernel_free:
+            self._views = self._prerendered_views(widgets, progress)
+        else:
+            self._views = self._live_view([self.depth, self.kind, self.seed, self.view])
+        controls = widgets.VBox([self.depth, self.kind, self.seed, self.view], layout=widgets.Layout(max_width="100%"))
+        self.widget = widgets.VBox([controls, self._views], layout=widgets.Layout(max_width="100%"))
+        self.widget.add_class(self._css_class)
+        self.widget.add_class("resnet-explorer")
+
+    def _prerendered_views(self, widgets, progress: bool):
+        """Every view drawn now, in nested Stacks that `jslink`s switch in the browser (kernel-free mode)."""
+        from tqdm.auto import tqdm
+
         self._leaves: dict[tuple[str, str, int, int], widgets.VBox] = {}
         bar = tqdm(total=len(LANDSCAPE_VIEWS) * len(KIND_OPTIONS) * len(self.depths) * len(self.seeds),
                    desc="drawing the explorer's figures", disable=not progress)
 
         def leaf(view, kind, d, s):
-            pngs, name, caption = panels[view]
-            self._leaves[(view, kind, d, s)] = self._leaf(pngs(kind, d, s), (name, name), caption(kind, d, s))
+            self._leaves[(view, kind, d, s)] = self._leaf(*self._draw((view, kind, d, s)))
             bar.update(1)
             return self._leaves[(view, kind, d, s)]
 
@@ -552,14 +655,21 @@ class LandscapeExplorer(_PrerenderedExplorer):
             stacks.append((control, stack))
             return stack
 
-        self._views = tree(0, ())
+        views = tree(0, ())
         bar.close()
         # The links run in the browser: they need no kernel (see `DepthExplorer`).
         self._links = [widgets.jslink((control, "index"), (stack, "selected_index")) for control, stack in stacks]
-        controls = widgets.VBox([self.depth, self.kind, self.seed, self.view], layout=widgets.Layout(max_width="100%"))
-        self.widget = widgets.VBox([controls, self._views], layout=widgets.Layout(max_width="100%"))
-        self.widget.add_class(self._css_class)
-        self.widget.add_class("resnet-explorer")
+        return views
+
+    def _selection(self) -> tuple:
+        return (self.view.value, self.kind.value, self.depth.value, self.seed.value)
+
+    def _draw(self, selection: tuple) -> tuple:
+        view, kind, depth, seed = selection
+        pngs, name, caption = {"loss surface": (self.surface_pngs, "surface", self._surface_caption),
+                               "interpolation": (self.interpolation_pngs, "interpolation", self._interpolation_caption),
+                               "lesions": (self.lesion_pngs, "lesions", self._lesion_caption)}[view]
+        return pngs(kind, depth, seed), (name, name), caption(kind, depth, seed)
 
     # --- figures ---------------------------------------------------------------------------------
 

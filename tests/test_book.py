@@ -324,7 +324,7 @@ def citation_sphinx_config():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     options = {k: v for k, v in config["sphinx"]["config"].items() if k.startswith("bibtex_")}
     extensions = {name: ROOT / folder for name, folder in config["sphinx"].get("local_extensions", {}).items()
-                  if "pybtex" in (ROOT / folder / f"{name}.py").read_text()}
+                  if "register_plugin" in (ROOT / folder / f"{name}.py").read_text()}
     return options, extensions
 
 

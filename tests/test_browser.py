@@ -409,11 +409,115 @@ def test_colab_links_and_footer_name_the_release_the_install_cells_install(brows
         page = Page(browser, f"{site['url']}/book/{path.stem}.html")
         links = page.page.eval_on_selector_all("a[href*='colab.research.google.com']", "els => els.map(e => e.href)")
         assert links, f"{path.name}: no Open-in-Colab link"
-        for link in links:
-            assert re.search(rf"/github/[^/]+/[^/]+/blob/{re.escape(tag)}/book/{path.name}$", link), link
+        for link in links:  # the chapter converted for Jupyter (tools/jupyter_notebooks.py), not its MyST source
+            assert re.search(rf"/github/[^/]+/[^/]+/blob/{re.escape(tag)}/notebooks/book/{path.name}$", link), link
+            assert (ROOT / "notebooks" / "book" / path.name).is_file()
         assert f"Release {tag}" in page.page.locator(".extra_footer").inner_text()
         assert "google.colab" not in page.page.locator("main").inner_text(), "the Colab-only cell is on the page"
         page.page.close()
+
+
+def _site_ids(page: Path) -> set[str]:
+    from html.parser import HTMLParser
+
+    class Ids(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids = set()
+
+        def handle_starttag(self, tag, attributes):
+            self.ids.update(value for name, value in attributes if name == "id" and value)
+
+    parser = Ids()
+    parser.feed(page.read_text())
+    return parser.ids
+
+
+def test_the_notebooks_link_to_pages_and_anchors_of_the_website_and_are_its_downloads(site):
+    """Every link of a converted chapter (and so of a student notebook, made from it) into the published
+    website names a page and an anchor of the built website; each chapter's download is that notebook."""
+    import json
+    import re
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import jupyter_notebooks
+
+    base = jupyter_notebooks.site_url()
+    ids: dict[str, set[str]] = {}
+    checked = 0
+    for path in sorted((ROOT / "notebooks" / "book").glob("*.ipynb")):
+        text = "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
+        for link in re.findall(rf"\]\(({re.escape(base)}[^)\s]*)\)", text):
+            page, _, anchor = link.removeprefix(base).partition("#")
+            assert (HTML / page).is_file(), f"{path.name}: {link} leads to no page of the website"
+            if anchor:
+                ids.setdefault(page, _site_ids(HTML / page))
+                assert anchor in ids[page], f"{path.name}: {link}: no id {anchor!r} on {page}"
+            checked += 1
+        download = HTML / "_sources" / "book" / path.name
+        assert download.read_text() == path.read_text(), f"the website's download of {path.name} is not the notebook"
+    # The chapters' 37 citations and 31 cross-references, and one link per reference list (8 chapters cite).
+    assert checked == 37 + 31 + 8
+
+
+def test_a_converted_chapter_reads_right_as_jupyter_renders_it(browser, site, tmp_path):
+    """Chapter 3 as Jupyter shows it (nbconvert's HTML exporter, no MyST), in Chromium: its drawing loads
+    from the address the notebook names (served here from the repository, as GitHub serves the tag) at its
+    width with its alt text, and its citations read "[He et al., 2016a]"."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import jupyter_notebooks
+
+    notebook = nbformat.read(ROOT / "notebooks" / "book" / "03_identity_block.ipynb", as_version=4)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    (tmp_path / "chapter.html").write_text(body)
+    prefix = jupyter_notebooks.raw_url("")
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    served = []
+
+    def repository_file(route):
+        path = ROOT / route.request.url.removeprefix(prefix)
+        served.append(path)
+        route.fulfill(path=str(path), content_type="image/png") if path.is_file() else route.fulfill(status=404)
+
+    # Nothing leaves the machine: the tag's files come from this checkout; the exporter's MathJax (from a CDN,
+    # as Jupyter bundles its own) is the website's MathJax 3, told to read $...$ as Jupyter's does; anything
+    # else is refused.
+    mathjax = SITE_JS / "mathjax"
+    cdn = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/"
+
+    def local_mathjax(route):
+        rest = route.request.url.removeprefix(cdn).split("?")[0]
+        path = mathjax / ("tex-mml-chtml.js" if rest == "latest.js" else rest)
+        route.fulfill(path=str(path)) if path.is_file() else route.fulfill(status=404)
+
+    page.add_init_script("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};")
+    page.route(lambda url: url.startswith("http") and not url.startswith((prefix, cdn)), lambda route: route.abort())
+    page.route(f"{cdn}**", local_mathjax)
+    page.route(f"{prefix}**", repository_file)
+    page.goto((tmp_path / "chapter.html").as_uri(), wait_until="load")
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+    page.evaluate("() => MathJax.startup.promise")
+    assert page.locator("mjx-container").count() > 10  # the chapter's formulas, typeset
+    image = page.locator(f'img[src^="{prefix}"]')
+    assert image.count() == 1
+    size = image.evaluate("e => [e.complete, e.naturalWidth, e.getBoundingClientRect().width, e.alt]")
+    assert size[:3] == [True, 800, 400] and size[3].startswith("Diagram of the identity block"), size
+    assert served == [ROOT / "book" / "figures" / "identity_block.png"]
+    text = page.locator("body").inner_text()
+    assert "[He et al., 2016a]" in text and "[He et al., 2016b]" in text and "5. ResNet50" in text
+    assert "{cite}" not in text and "{ref}" not in text and ":alt:" not in text and "(chapter-" not in text
+    folder = Path(os.environ.get("RESNET_BOOK_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    image.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -220)")
+    page.screenshot(path=str(folder / "jupyter_03_identity_block.png"))
+    page.get_by_text("He et al., 2016b").first.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 300)")
+    page.screenshot(path=str(folder / "jupyter_03_identity_block_citations.png"))
+    page.close()
 
 
 # The widths a reader meets: a laptop, and a phone held upright (390 px: iPhone 12 to 16).

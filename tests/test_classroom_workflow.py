@@ -57,7 +57,7 @@ def error_outputs(feedback_html):
 def test_generate_assignment_autograde_feedback_and_export(tmp_path):
     course = tmp_path / "course"
     (course / "source" / "ch03").mkdir(parents=True)
-    shutil.copy(ROOT / "book" / CHAPTER, course / "source" / "ch03")
+    shutil.copy(ROOT / "notebooks" / "book" / CHAPTER, course / "source" / "ch03")  # what make student hands out
     (tmp_path / "jupyter").mkdir()
     environment = {
         **os.environ,

@@ -9,7 +9,12 @@ and a wheelhouse with what pip would fetch for resnet-lib there. For each chapte
 2. runs the chapter's own, unmodified install cell, except that the git URL of the release becomes
    the wheel built from this checkout (pip resolves everything else as on Colab, from the
    wheelhouse instead of the network);
-3. executes the chapter top to bottom in fast mode, and records what pip changed.
+3. executes the chapter top to bottom in fast mode, and records what pip changed: nothing but
+   resnet-lib itself where Colab already has what it needs, its ipywidgets 7.7 included.
+
+The chapters are those Colab opens: the versions converted for Jupyter (`notebooks/book/`, which the
+website's Open-in-Colab buttons open). In chapters 7 and 8 a last cell then moves one control of the
+explorer, as a reader's click does in a live kernel, and checks that the figure and its caption change.
 
 The record of the last run is written to `_build/colab/report.json`.
 """
@@ -34,9 +39,30 @@ pytestmark = pytest.mark.slow  # pip-installs the book into a Colab-like venv an
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_VENV = ROOT / ".venv-colab"
 STUB = Path(__file__).resolve().parent / "colab" / "stub"
+NOTEBOOKS = ROOT / "notebooks" / "book"  # what Colab opens (tools/jupyter_notebooks.py)
 CHAPTERS = ["02_skip_connections", "03_identity_block", "05_resnet50", "07_depth_explorer",
             "08_why_residual_networks_train"]
 REPORT = ROOT / "_build" / "colab" / "report.json"
+# A reader's click in a live kernel: move one control of the chapter's explorer (the variable `explorer`)
+# to another value, and print the explorer's mode and whether its figures and caption changed.
+DRIVE_EXPLORER = """\
+import hashlib, json
+import ipywidgets
+
+def shown(widget):
+    if isinstance(widget, ipywidgets.Image):
+        return [hashlib.sha1(bytes(widget.value)).hexdigest()]
+    if isinstance(widget, ipywidgets.HTML):
+        return [widget.value]
+    return [item for child in getattr(widget, "children", ()) for item in shown(child)]
+
+before = shown(explorer.widget)
+explorer.depth.value = [value for value in explorer.depth.options if value != explorer.depth.value][0]
+after = shown(explorer.widget)
+print(json.dumps({"ipywidgets": ipywidgets.__version__, "kernel_free": explorer.kernel_free,
+                  "figures": len([item for item in after if len(item) == 40]),
+                  "changed": [a != b for a, b in zip(before, after)]}))
+"""
 RELEASE = re.compile(r'"(git\+https://[^"@]+@v[\w.]+)"')
 
 
@@ -139,10 +165,13 @@ def test_chapter_runs_in_colab_after_its_own_install_cell(colab, chapter):
     runtime = colab_runtime(colab, chapter)
     before = installed(runtime)
     assert "resnet-lib" not in before
-    notebook = with_local_wheel(nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4), colab["wheel"])
+    notebook = with_local_wheel(nbformat.read(NOTEBOOKS / f"{chapter}.ipynb", as_version=4), colab["wheel"])
     probe = ("import sys, keras, resnet_lib, tensorflow\n"
              "print(resnet_lib.__file__, keras.__version__, tensorflow.__version__, 'google.colab' in sys.modules)")
     notebook.cells.append(nbformat.v4.new_code_cell(probe))
+    explorer = "explorer = " in "".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    if explorer:
+        notebook.cells.append(nbformat.v4.new_code_cell(DRIVE_EXPLORER))
     start = time.perf_counter()
     result, executed = execute(runtime, notebook)
     seconds = time.perf_counter() - start
@@ -154,17 +183,25 @@ def test_chapter_runs_in_colab_after_its_own_install_cell(colab, chapter):
     }
     assert result.returncode == 0 and not errors(executed), \
         f"{chapter} failed in the Colab-like runtime:\n{result.stderr[-4000:]}"
+    if explorer:
+        drive = json.loads(executed.cells.pop().outputs[0].text)
+        colab["report"]["chapters"][chapter]["explorer"] = drive
+        # Colab's own ipywidgets (7.7): no Stack, so the explorer switches its figures from Python.
+        assert drive["ipywidgets"] == before["ipywidgets"] and drive["kernel_free"] is False, drive
+        assert drive["figures"] == 2 and all(drive["changed"]), f"the explorer did not switch its view: {drive}"
     location, keras_version, tensorflow_version, on_colab = executed.cells[-1].outputs[0].text.split()
     colab["report"]["chapters"][chapter] |= {"keras": keras_version, "tensorflow": tensorflow_version}
     assert Path(location).is_relative_to(runtime["venv"]), f"resnet_lib came from {location}, not the install cell"
     assert on_colab == "True"
     assert tensorflow_version == before["tensorflow"], "the install cell must not replace Colab's TensorFlow"
     assert changes["resnet-lib"] == [None, colab["wheel"].name.split("-")[1]]
+    assert "ipywidgets" not in changes and "widgetsnbextension" not in changes, \
+        f"the install cell changed Colab's widgets: {changes}"
 
 
 def test_a_failed_install_stops_the_chapter_with_one_clear_sentence(colab):
     runtime = colab_runtime(colab, "failed-install")
-    notebook = nbformat.read(ROOT / "book" / "03_identity_block.ipynb", as_version=4)
+    notebook = nbformat.read(NOTEBOOKS / "03_identity_block.ipynb", as_version=4)
     missing = colab["work"] / "no-such-release" / "resnet_lib-0.0.0-py3-none-any.whl"
     notebook = with_local_wheel(notebook, missing)
     result, executed = execute(runtime, notebook)

@@ -43,8 +43,11 @@ def figure_directives():
             yield page, (page.parent / target).resolve(), fields
 
 
+ALL_FILES = sorted([*draw_figures.DRAWINGS, *map(draw_figures.png_name, draw_figures.DRAWINGS)])
+
+
 def test_the_committed_figures_are_what_the_code_draws(drawn):
-    assert set(drawn) == set(draw_figures.DRAWINGS)
+    assert sorted(drawn) == ALL_FILES  # each drawing as SVG (the website's) and PNG (the Jupyter notebooks')
     # Also proves the drawing reproducible: the committed files were drawn in another process, earlier.
     problems = draw_figures.differences(FIGURES, drawn)
     assert not problems, "stale figures, run `python tools/draw_figures.py`:\n" + "\n".join(problems)
@@ -81,10 +84,38 @@ def test_a_figure_from_another_matplotlib_is_compared_by_its_labels(drawn, tmp_p
         f"{name}: its labels differ from what the code draws now"]
 
 
+@pytest.mark.parametrize("name", sorted(draw_figures.DRAWINGS))
+def test_each_png_is_its_svg_at_twice_the_size(drawn, name):
+    """The Jupyter notebooks show the PNG at the SVG's width (the <img>'s width attribute): two pixels per
+    CSS pixel, as sharp as the website's SVG on a high-density screen."""
+    from PIL import Image
+    import io
+
+    root = ElementTree.fromstring(drawn[name])
+    points = [float(root.get(side).removesuffix("pt")) for side in ("width", "height")]
+    css_pixels = [round(value * 96 / 72) for value in points]
+    png = Image.open(io.BytesIO(drawn[draw_figures.png_name(name)]))
+    assert list(png.size) == [2 * value for value in css_pixels], (png.size, css_pixels)
+    assert draw_figures.png_size(drawn[draw_figures.png_name(name)]) == png.size
+
+
+def test_a_png_from_another_matplotlib_is_compared_by_its_size(drawn, tmp_path):
+    import matplotlib
+
+    name = "identity_block.png"
+    other = drawn[name].replace(f"Matplotlib version{matplotlib.__version__}".encode(), b"Matplotlib version0.0.1")
+    assert draw_figures.drawn_by(other) == "0.0.1"
+    (tmp_path / name).write_bytes(other[:-40] + b"\0" * 40)  # other pixels, same size
+    assert draw_figures.differences(tmp_path, {name: drawn[name]}) == []
+    (tmp_path / name).write_bytes(drawn["convolutional_block.png"].replace(
+        f"Matplotlib version{matplotlib.__version__}".encode(), b"Matplotlib version0.0.1"))
+    assert draw_figures.differences(tmp_path, {name: drawn[name]}) == [f"{name}: its size differs from what the code draws now"]
+
+
 def test_writing_and_the_command_line_check(drawn, tmp_path):
     """Writing puts every figure in place, readable by all; `--check` exits 1 naming a stale one."""
     draw_figures.write(tmp_path, drawn)
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(draw_figures.DRAWINGS)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ALL_FILES
     assert all(path.stat().st_mode & 0o044 for path in tmp_path.iterdir()), "figures written private"
     assert not list(tmp_path.glob(".*.tmp"))
     stale = tmp_path / "resnet50_stages.svg"
@@ -102,7 +133,7 @@ def in_order(expected, labels):
 
 def test_the_figures_show_the_library_sizes(drawn):
     """Spot checks of what the figures say, written out by hand, independent of the drawing code."""
-    labels = {name: draw_figures.texts(svg) for name, svg in drawn.items()}
+    labels = {name: draw_figures.texts(svg) for name, svg in drawn.items() if name.endswith(".svg")}
     assert in_order(["residual block", "3×3 conv", "BN, ReLU", "3×3 conv", "BN", "F(x) + x", "ReLU",
                      "y = ReLU(F(x) + x)", "3×3 conv", "BN, ReLU", "3×3 conv", "BN, ReLU", "y = H(x)"],
                     labels["plain_vs_residual_block.svg"])

@@ -368,12 +368,13 @@ def test_bad_arguments_are_refused(study, explorer):
     assert set(LANDSCAPE_PANEL_SIZES).isdisjoint(PANEL_SIZES)
 
 
-def test_an_old_ipywidgets_gets_a_message_that_says_what_to_do(monkeypatch, study):
+def test_an_ipywidgets_without_stack_gets_the_live_explorer(monkeypatch, study):
     monkeypatch.delattr(widgets, "Stack")
     monkeypatch.setattr(widgets, "__version__", "7.7.1")
-    with pytest.raises(RuntimeError, match=r"LandscapeExplorer needs ipywidgets 8 or newer .* runs ipywidgets "
-                                           r"7\.7\.1.*restart the kernel"):
-        LandscapeExplorer(study, progress=False)
+    assert LandscapeExplorer(study, progress=False).kernel_free is False
+    with pytest.raises(RuntimeError, match=r"LandscapeExplorer\(kernel_free=True\) needs ipywidgets 8 or newer .* "
+                                           r"runs ipywidgets 7\.7\.1"):
+        LandscapeExplorer(study, progress=False, kernel_free=True)
 
 
 def test_plot_surface_contours_draws_a_surface_computed_just_now():
@@ -398,3 +399,24 @@ def test_plot_surface_contours_draws_a_surface_computed_just_now():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match=r"`loss` must have shape \(len\(alphas\), len\(betas\)\) = \(9, 8\)"):
         plots.plot_surface_contours(axis_values, axis_values[:8], egg_crate)
+
+
+def test_live_explorer_shows_the_same_views_as_the_kernel_free_one(study, explorer):
+    """kernel_free=False (Colab's ipywidgets 7.7): one view on screen, redrawn from Python as controls change,
+    each the very view the kernel-free explorer keeps in its stacks."""
+    live = LandscapeExplorer(study, progress=False, kernel_free=False)
+    assert live.kernel_free is False and not hasattr(live, "_links")
+
+    def on_screen():
+        images, caption = live._live_leaf.children
+        return [bytes(image.value) for image in images.children], caption.value
+
+    def kept(view, kind, depth, seed):
+        images, caption = explorer._leaves[(view, kind, depth, seed)].children
+        return [bytes(image.value) for image in images.children], caption.value
+
+    assert on_screen() == kept("loss surface", "both", 56, 0)
+    for control, value in ((live.depth, 20), (live.kind, "plain"), (live.seed, live.seeds[-1]),
+                           (live.view, "lesions"), (live.view, "interpolation")):
+        control.value = value
+        assert on_screen() == kept(live.view.value, live.kind.value, live.depth.value, live.seed.value), control

@@ -263,7 +263,7 @@ def test_refuses_to_overwrite_the_sources():
         student_build.build(ROOT)
 
 
-@pytest.mark.parametrize("inside", ["book/student", "book", "resnet_lib/results", "tests", "tools/site_js"])
+@pytest.mark.parametrize("inside", ["book/student", "book", "notebooks/book", "resnet_lib/results", "tests", "tools/site_js"])
 def test_refuses_outputs_among_the_sources_and_committed_files_naming_the_path(inside):
     committed = {p: p.read_bytes() for p in (ROOT / "resnet_lib" / "results").glob("*.json")}
     out = ROOT / inside
@@ -313,3 +313,30 @@ def test_a_build_that_fails_half_way_leaves_the_previous_build_whole(tmp_path, m
         student_build.build(out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["student"], "temporary folders left behind"
+
+
+def test_student_notebooks_rendered_as_jupyter_does_show_no_myst(student):
+    """Students open these in Jupyter or Colab: rendered by nbconvert's HTML exporter, no MyST role, target,
+    directive or colon fence shows as text, and every drawing is an absolute address in the repository."""
+    import nbformat
+    from test_jupyter_notebooks import image_problems, rendered_myst
+
+    out, _ = student
+    notebooks = sorted(out.glob("*.ipynb"))
+    assert len(notebooks) == len(student_build.chapters())
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        assert not rendered_myst(notebook), path.name
+        assert not image_problems(notebook), path.name
+    drawings = sum("<img " in cell.source for path in notebooks
+                   for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown")
+    assert drawings == 4
+
+
+def test_the_build_refuses_converted_notebooks_out_of_step_with_the_chapters(tmp_path, monkeypatch):
+    import jupyter_notebooks
+
+    monkeypatch.setattr(jupyter_notebooks, "stale", lambda: ["notebooks/book/03_identity_block.ipynb: differs"])
+    with pytest.raises(student_build.StudentBuildError, match=r"out of step with book/ .*03_identity_block.*make notebooks"):
+        student_build.build(tmp_path / "out")
+    assert not (tmp_path / "out").exists()

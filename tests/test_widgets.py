@@ -36,7 +36,7 @@ def fake_sweep(depths=(8, 14), seeds=(0, 1), epochs=3):
                 "val_accuracy": [1 - v / 3 for v in loss], "gradient_norms_initial": layers,
                 "gradient_norms_final": layers}
 
-    return {"recipe": experiments.depth_sweep_recipe(depths=(8,), epochs=1),
+    return {"recipe": experiments.depth_sweep_recipe(depths=depths, epochs=epochs), "seeds": list(seeds),
             "runs": {kind: {str(d): {str(s): run(kind, d, s) for s in seeds} for d in depths} for kind in sweep.KINDS}}
 
 
@@ -310,10 +310,67 @@ def test_the_explorer_of_the_shipped_sweep_keeps_the_page_light():
     assert max(sizes) < 50_000, sizes
 
 
-def test_an_old_ipywidgets_gets_a_message_that_says_what_to_do(monkeypatch):
-    """Colab ships ipywidgets 7, which has no Stack: installing resnet-lib upgrades it, and a kernel
-    that still runs the old one is told to restart instead of failing with an AttributeError."""
+def test_an_ipywidgets_without_stack_gets_the_live_explorer(monkeypatch):
+    """Colab ships ipywidgets 7, which has no Stack: the explorer switches its figures from Python there
+    (installing resnet-lib leaves Colab's widgets alone); asking for the kernel-free one says what to do."""
     monkeypatch.delattr(widgets, "Stack")
     monkeypatch.setattr(widgets, "__version__", "7.7.1")
-    with pytest.raises(RuntimeError, match=r"ipywidgets 8 or newer .* runs ipywidgets 7\.7\.1.*restart the kernel"):
-        DepthExplorer(sweep.load_sweep(), progress=False)
+    explorer = DepthExplorer(fake_sweep(), progress=False)
+    assert explorer.kernel_free is False
+    with pytest.raises(RuntimeError, match=r"ipywidgets 8 or newer .* runs ipywidgets 7\.7\.1.*Leave out `kernel_free`"):
+        DepthExplorer(fake_sweep(), progress=False, kernel_free=True)
+
+
+# --- live mode: one view on screen, switched from Python (Colab's ipywidgets 7.7) -----------------------
+
+
+def live_view(explorer):
+    """(PNG bytes of each panel, caption) of what the live explorer shows now."""
+    images, caption = explorer._live_leaf.children
+    return [bytes(image.value) for image in images.children], caption.value
+
+
+def test_kernel_free_is_picked_by_what_ipywidgets_can_do():
+    import types
+
+    seven = types.SimpleNamespace(__version__="7.7.1")  # no Stack
+    eight = types.SimpleNamespace(__version__="8.1.9", Stack=object)
+    assert explorer_module._kernel_free(seven, None, "DepthExplorer") is False
+    assert explorer_module._kernel_free(eight, None, "DepthExplorer") is True
+    assert explorer_module._kernel_free(eight, False, "DepthExplorer") is False
+    with pytest.raises(RuntimeError, match=r"DepthExplorer\(kernel_free=True\) needs ipywidgets 8 .* runs ipywidgets 7.7.1"):
+        explorer_module._kernel_free(seven, True, "DepthExplorer")
+    with pytest.raises(ValueError, match="`kernel_free` must be True, False or None"):
+        explorer_module._kernel_free(eight, "yes", "DepthExplorer")
+
+
+def test_live_explorer_switches_its_figures_from_python_when_a_control_changes():
+    live = DepthExplorer(fake_sweep(), depth=14, progress=False, kernel_free=False)
+    assert live.kernel_free is False and not any(isinstance(w, widgets.Stack) for w in live.widget.children)
+    shown_first = live_view(live)
+    assert shown_first == ([*live.curve_pngs("loss", "both", 14)], f"<small>{live._caption('loss', 'both', 14)}</small>")
+    live.depth.value = 8
+    assert live_view(live)[0] == list(live.curve_pngs("loss", "both", 8)) and "at depth 8" in live_view(live)[1]
+    live.kind.value = "plain"
+    assert live_view(live)[0] == list(live.curve_pngs("loss", "plain", 8))
+    live.metric.value = "val_accuracy"
+    assert live_view(live)[0] == list(live.curve_pngs("val_accuracy", "plain", 8))
+    live.view.value = "gradient norms"
+    assert live_view(live)[0] == list(live.gradient_pngs(8)) and "Gradient norm" in live_view(live)[1]
+    assert live.kind.disabled and live.metric.disabled  # the gradient view ignores them
+    live.view.value = "learning curves"
+    assert not live.kind.disabled and not live.metric.disabled
+    assert live_view(live)[0] == list(live.curve_pngs("val_accuracy", "plain", 8))
+    # Each view is drawn once: going back shows the kept drawing.
+    assert len(live._drawn) == 5
+
+
+def test_live_explorer_draws_a_trained_curve_into_the_view_on_screen(monkeypatch):
+    live = DepthExplorer(fake_sweep(), depth=8, progress=False, kernel_free=False)
+    before = live_view(live)
+    history = {"loss": [3.0, 2.0, 1.0], "val_loss": [3.0, 2.0, 1.0], "accuracy": [0.1, 0.2, 0.3],
+               "val_accuracy": [0.1, 0.2, 0.3]}
+    monkeypatch.setattr(experiments, "train_sweep_network", lambda *args, **kwargs: dict(history))
+    live.train_now("plain", 8, epochs=3, progress=False)
+    after = live_view(live)
+    assert after[0][0] != before[0][0] and after[0][1] == before[0][1]  # the curves panel gains the live curve

@@ -1,4 +1,6 @@
-"""Draws the book's block and network diagrams into book/figures/ as SVG, from resnet_lib itself.
+"""Draws the book's block and network diagrams into book/figures/, from resnet_lib itself: each as SVG
+(the website's) and as PNG at twice its size (the Jupyter notebooks', notebooks/: Colab shows no
+cell attachment and no SVG from GitHub's raw files, but any PNG from there).
 
 Every label that names a layer or a size is read off a model that the library builds: the layers
 of a block of `build_network`'s plain and residual networks (chapter 2), the shapes of ResNet50's
@@ -10,8 +12,9 @@ of a block of `build_network`'s plain and residual networks (chapter 2), the sha
     python tools/draw_figures.py --check   # exit 1 if a committed figure differs from what this draws
 
 The output is byte-reproducible for a given Matplotlib version (fixed `svg.hashsalt`, no date, text
-kept as text). A figure drawn by another Matplotlib version than the one installed cannot be
-compared byte for byte; `--check` then compares its text (every label and size) and says so.
+kept as text in the SVG). A figure drawn by another Matplotlib version than the one installed cannot
+be compared byte for byte; `--check` then compares an SVG's text (every label and size) and a PNG's
+pixel size, and says so.
 
 The figures are sized for the book's page: 400 to 450 CSS pixels wide at their natural size, text at
 16 px or more, so that it stays above 11 px when a phone shrinks the figure to the 312 pixels the
@@ -39,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 # Sizes are CSS pixels at the figure's natural size: 96 per inch, so a 1-inch figure is 96 px wide
 # and a font of N px is N * 0.75 points.
 DPI = 96
+PNG_DPI = 2 * DPI     # the PNG has two pixels per CSS pixel each way: sharp on high-density screens
 TEXT_PX = 16          # every label; the smallest text of every figure
 TITLE_PX = 17
 PHONE_COLUMN_PX = 312  # the width a figure gets on a 360-pixel-wide phone (sphinx-book-theme)
@@ -283,8 +287,8 @@ class Canvas:
             if ea[0] < eb[1] and eb[0] < ea[1] and ea[2] < eb[3] and eb[2] < ea[3]:
                 raise AssertionError(f"texts {a!r} and {b!r} overlap")
 
-    def svg(self, height=None) -> bytes:
-        """The figure as SVG, `height` pixels high if given (else as created)."""
+    def svg(self, height=None) -> "Drawing":
+        """The figure as SVG, `height` pixels high if given (else as created), with its PNG (`.png`)."""
         import io
 
         if height is not None:
@@ -292,7 +296,18 @@ class Canvas:
         self.check_layout()
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="svg", facecolor="none", metadata={"Date": None})
-        return buffer.getvalue()
+        png = io.BytesIO()
+        self.figure.savefig(png, format="png", dpi=PNG_DPI, facecolor="none")
+        return Drawing(buffer.getvalue(), png=png.getvalue())
+
+
+class Drawing(bytes):
+    """A drawing's SVG bytes, with the same drawing as PNG bytes in `.png` (twice the SVG's size)."""
+
+    def __new__(cls, svg: bytes, *, png: bytes):
+        drawing = super().__new__(cls, svg)
+        drawing.png = png
+        return drawing
 
 
 def draw_plain_vs_residual(facts) -> bytes:
@@ -469,23 +484,37 @@ DRAWINGS = {
 }
 
 
+def png_name(svg_name: str) -> str:
+    """The file name of a drawing's PNG: "identity_block.svg" -> "identity_block.png"."""
+    return svg_name.removesuffix(".svg") + ".png"
+
+
 def draw_all() -> dict[str, bytes]:
-    """Every figure, as SVG bytes, by file name."""
+    """Every figure by file name: each drawing of `DRAWINGS` as SVG, and as PNG under `png_name`."""
     import matplotlib
 
     facts = read_library()
     with matplotlib.rc_context(MATPLOTLIB_SETTINGS):
-        return {name: draw(facts) for name, draw in DRAWINGS.items()}
+        drawings = {name: draw(facts) for name, draw in DRAWINGS.items()}
+    return {**{name: bytes(svg) for name, svg in drawings.items()},
+            **{png_name(name): svg.png for name, svg in drawings.items()}}
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing and checking
 
 
-def drawn_by(svg: bytes) -> str | None:
-    """The Matplotlib version that drew an SVG, from its metadata."""
-    match = re.search(rb"Matplotlib v([^,<\s]+)", svg)
+def drawn_by(drawing: bytes) -> str | None:
+    """The Matplotlib version that drew an SVG or a PNG, from its metadata."""
+    match = re.search(rb"Matplotlib v(?:ersion)?([0-9][^,<\s\x00]*)", drawing)
     return match.group(1).decode() if match else None
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels of a PNG, from its header."""
+    import struct
+
+    return struct.unpack(">II", png[16:24])
 
 
 def texts(svg: bytes) -> list[str]:
@@ -497,7 +526,7 @@ def texts(svg: bytes) -> list[str]:
 
 
 def differences(committed_folder: Path, drawn: dict[str, bytes]) -> list[str]:
-    """What differs between the SVGs in `committed_folder` and `drawn`, one line per figure; [] if none.
+    """What differs between the files in `committed_folder` and `drawn`, one line per file; [] if none.
 
     Byte for byte when the committed file was drawn by the installed Matplotlib; otherwise (another
     version writes other bytes for the same drawing) its labels and sizes are compared.
@@ -515,14 +544,21 @@ def differences(committed_folder: Path, drawn: dict[str, bytes]) -> list[str]:
             continue
         version = drawn_by(committed)
         if version != matplotlib.__version__:
-            if texts(committed) != texts(svg):
+            if name.endswith(".png"):
+                if png_size(committed) != png_size(svg):
+                    problems.append(f"{name}: its size differs from what the code draws now")
+                else:
+                    print(f"note: {name} was drawn with Matplotlib {version}, this is {matplotlib.__version__}: "
+                          "compared its size only", file=sys.stderr)
+            elif texts(committed) != texts(svg):
                 problems.append(f"{name}: its labels differ from what the code draws now")
             else:
                 print(f"note: {name} was drawn with Matplotlib {version}, this is {matplotlib.__version__}: "
                       "compared its labels and sizes only", file=sys.stderr)
             continue
         problems.append(f"{name}: differs from what the code draws now")
-    extra = sorted(path.name for path in committed_folder.glob("*.svg") if path.name not in drawn)
+    extra = sorted(path.name for pattern in ("*.svg", "*.png") for path in committed_folder.glob(pattern)
+                   if path.name not in drawn)
     problems += [f"{name}: no code draws it" for name in extra]
     return problems
 
@@ -545,7 +581,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if a figure in the folder differs from what the code draws")
-    parser.add_argument("--folder", type=Path, default=FIGURES, help="where the SVGs are (default: book/figures)")
+    parser.add_argument("--folder", type=Path, default=FIGURES, help="where the figures are (default: book/figures)")
     arguments = parser.parse_args(argv)
     drawn = draw_all()
     if arguments.check:

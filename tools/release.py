@@ -8,7 +8,11 @@ The version is `__version__` in `resnet_lib/__init__.py`; the repository URL is 
   `remove-cell` so that the website, where it cannot run, leaves it out;
 * `repository.branch` in `_config.yml`, which the website's Open-in-Colab links open, so that a
   reader in Colab gets the notebooks of the same release the install cell installs;
-* the website's footer, which names the release.
+* the website's footer, which names the release;
+* `html.baseurl` in `_config.yml`, the published website (GitHub Pages of the repository), where the
+  notebooks' links lead;
+* the chapters converted for Jupyter (`notebooks/`, tools/jupyter_notebooks.py), whose install cells
+  and drawings (PNGs at the release tag) name the release.
 
     python tools/release.py --version   # print the version (the release tag is v<version>)
     python tools/release.py --write     # bring cells, links and footer in line
@@ -74,13 +78,20 @@ def footer() -> str:
     return f'Release <a href="{repository_url()}/releases/tag/{tag}">{tag}</a> of the book and of resnet_lib.'
 
 
+def pages_url() -> str:
+    """The GitHub Pages address of the repository: https://<owner>.github.io/<name>/."""
+    owner, name = repository_url().removeprefix("https://github.com/").split("/")[:2]
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
 def config_text(text: str) -> str:
-    """`_config.yml` with `repository.branch` and `html.extra_footer` set to this release."""
+    """`_config.yml` with `repository.branch`, `html.baseurl` and `html.extra_footer` set to this release."""
     text, branches = re.subn(r"(?m)^(  branch: ).*$", lambda m: m.group(1) + f"v{version()}", text)
     text, footers = re.subn(r"(?m)^(  extra_footer: ).*$", lambda m: m.group(1) + repr(footer()), text)
-    if branches != 1 or footers != 1:
+    text, bases = re.subn(r"(?m)^(  baseurl: ).*$", lambda m: m.group(1) + pages_url(), text)
+    if branches != 1 or footers != 1 or bases != 1:
         raise SystemExit("_config.yml needs exactly one `  branch:` line under `repository:` and one "
-                         "`  extra_footer:` line under `html:`; add them and run this again.")
+                         "`  baseurl:` and one `  extra_footer:` line under `html:`; add them and run this again.")
     return text
 
 
@@ -116,7 +127,7 @@ def main(argv=None) -> int:
     stale = []
     config = CONFIG.read_text()
     if config_text(config) != config:
-        stale.append("_config.yml (repository.branch or html.extra_footer)")
+        stale.append("_config.yml (repository.branch, html.baseurl or html.extra_footer)")
         if args.write:
             write_atomically(CONFIG, config_text(config))
     source = install_source()
@@ -135,6 +146,13 @@ def main(argv=None) -> int:
                 cell.id = notebook.cells[index].id
                 notebook.cells[index] = cell
             write_atomically(path, nbformat.writes(notebook) + "\n")
+    import jupyter_notebooks  # after the install cells: the converted notebooks carry them
+
+    if args.write:
+        written = jupyter_notebooks.write()
+        stale += [f"{path.relative_to(ROOT)} (converted for Jupyter)" for path in written]
+    else:
+        stale += [f"{problem} (converted for Jupyter)" for problem in jupyter_notebooks.stale()]
     if args.check and stale:
         print(f"Out of step with version {version()} and {repository_url()}: " + ", ".join(stale) +
               "\nRun: python tools/release.py --write", file=sys.stderr)

@@ -1,5 +1,8 @@
 """The student build: the chapters as nbgrader releases them, without the solutions.
 
+It starts from the chapters converted for Jupyter (`notebooks/book/`, `make notebooks`): their markdown
+has no MyST, which Jupyter and Colab would show as text.
+
     python tools/student_build.py [--out _build/student]      (= make student)
 
 A solution region is the code between `### BEGIN SOLUTION` and `### END SOLUTION` (nbgrader's
@@ -49,7 +52,10 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "book"
+# The chapters as Jupyter notebooks (tools/jupyter_notebooks.py): students read them in Jupyter or Colab,
+# which show MyST as text. The build refuses them when they are out of step with book/.
+BOOK = ROOT / "notebooks" / "book"
+SOURCES = ROOT / "book"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HINT = "# Hint:"
 ASSIGNMENT = "resnet-book"  # the assignment's name inside the temporary nbgrader course
@@ -247,13 +253,24 @@ def chapters(book: Path = BOOK) -> list[Path]:
 MANIFEST = ".student-build"  # in every build: the files it wrote, one a line (what a rebuild may replace)
 
 
+def _refuse_stale_notebooks() -> None:
+    """Refuses converted chapters that are not what `book/` converts to now (a chapter edited since)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import jupyter_notebooks
+
+    problems = jupyter_notebooks.stale()
+    if problems:
+        raise StudentBuildError("the chapters converted for Jupyter are out of step with book/ ("
+                                + "; ".join(problems) + "): run `make notebooks`, then build again.")
+
+
 def _refuse_unsafe(out: Path, book: Path) -> None:
     """Refuses outputs inside the sources or over anything the build did not make itself."""
     target = out.resolve()
-    for source in (book.resolve(), (ROOT / "resnet_lib").resolve()):
+    for source in (Path(book).resolve(), SOURCES.resolve(), (ROOT / "resnet_lib").resolve()):
         if target.is_relative_to(source) or source.is_relative_to(target):
             raise StudentBuildError(f"refusing to write into {out}: it overlaps the sources ({source}); "
-                                    "choose an output folder outside book/ and resnet_lib/, e.g. _build/student.")
+                                    "choose an output folder outside book/, notebooks/ and resnet_lib/, e.g. _build/student.")
     probe = target if target.exists() else target.parent
     while not probe.exists():
         probe = probe.parent
@@ -295,6 +312,8 @@ def build(out: Path, book: Path = BOOK) -> list[Exercise]:
     """
     out = Path(out)
     _refuse_unsafe(out, book)
+    if Path(book).resolve() == BOOK.resolve():
+        _refuse_stale_notebooks()
     sources = chapters(book)
     exercises = {path.name: exercises_of(json.loads(path.read_text()), path.name) for path in sources}
     out.parent.mkdir(parents=True, exist_ok=True)
