@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnet_lib.sweep import KINDS, METRICS, _is_number, grid_depths, grid_problem, grid_seeds
+from resnet_lib.sweep import KINDS, METRICS, _is_number, grid_coverage_problem, grid_depths, grid_problem, grid_seeds
 
 #: The file's name among the shipped results (`resnet_lib.results`).
 NAME = "landscape"
@@ -201,17 +201,7 @@ def _problem(study, partial: bool) -> str | None:
         return problem
     if partial:
         return None
-    depths = sorted(int(d) for d in study["recipe"]["training"].get("depths", []))
-    seeds = study.get("seeds")
-    if not isinstance(seeds, list) or not seeds:
-        return f"'seeds' is {seeds!r}, not a list of the study's seeds"
-    for kind in KINDS:
-        for depth in depths:
-            found = sorted(int(s) for s in networks.get(kind, {}).get(str(depth), {}))
-            if found != sorted(seeds):
-                return (f"networks[{kind!r}][{str(depth)!r}] has the seeds {found}, the study {sorted(seeds)}: "
-                        "the study is incomplete")
-    return None
+    return grid_coverage_problem(study, "networks", study["recipe"]["training"].get("depths"), "network")
 
 
 def validate_landscape_study(study, path=None, *, partial: bool = False, fix: str | None = None) -> dict:
@@ -220,7 +210,8 @@ def validate_landscape_study(study, path=None, *, partial: bool = False, fix: st
     Checked: the recipe has its five parts; every network has its history (as many epochs as the
     recipe), a surface of the recipe's steps x steps, both non-convexity shares, an interpolation
     with one point per recipe coefficient, and lesions with one entry per block (single) and per k
-    (random). Unless `partial`, every (kind, depth of the recipe) has every seed of "seeds".
+    (random). Unless `partial`, the networks are exactly the file's "kinds" x the training recipe's
+    "depths" x its "seeds" (`sweep.grid_coverage_problem`), none missing and none extra.
 
     Args:
         study: as `load_landscape_study` reads it.

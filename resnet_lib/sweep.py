@@ -131,6 +131,48 @@ def grid_problem(grid, name: str, leaf: str, leaf_problem) -> str | None:
     return None
 
 
+def _run_names(keys, limit: int = 8) -> str:
+    """(kind, depth, seed) keys in words: "plain-20 seed 0, plain-20 seed 1, ..."."""
+    names = [f"{kind}-{depth} seed {seed}" for kind, depth, seed in keys]
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def grid_coverage_problem(result: dict, key: str, depths, what: str) -> str | None:
+    """What a complete result's grid (`result[key]`: {kind: {depth: {seed: ...}}}) lacks, or holds beyond,
+    the kinds x depths x seeds it says it was made for, naming the runs; None if it covers them exactly.
+
+    Shared by the depth sweep ("runs", the recipe's "depths") and the landscape study ("networks", its
+    training recipe's "depths"); the kinds are the file's "kinds" (default `KINDS`), the seeds its "seeds".
+
+    Args:
+        result: the file's contents, its grid already checked by `grid_problem`.
+        key: the grid's key, "runs" or "networks".
+        depths: the depths its recipe lists.
+        what: what one entry is called, "run" or "network".
+    """
+    seeds = result.get("seeds")
+    if not isinstance(seeds, list) or not seeds or not all(_is_number(seed) for seed in seeds):
+        return f"'seeds' is {seeds!r}, not the list of seeds its {what}s were made with"
+    if not isinstance(depths, list) or not depths or not all(_is_number(depth) for depth in depths):
+        return f"the recipe's 'depths' is {depths!r}, not the list of depths its {what}s were made with"
+    kinds = result.get("kinds", list(KINDS))
+    if not isinstance(kinds, list) or not kinds or any(kind not in KINDS for kind in kinds):
+        return f"'kinds' is {kinds!r}, not a list of {list(KINDS)}"
+    expected = {(kind, int(depth), int(seed)) for kind in kinds for depth in depths for seed in seeds}
+    found = {(kind, int(depth), int(seed)) for kind, by_depth in result[key].items()
+             for depth, by_seed in by_depth.items() for seed in by_seed}
+    missing = sorted(expected - found, key=lambda k: (KINDS.index(k[0]), k[1], k[2]))
+    if missing:
+        return (f"{key} lacks {len(missing)} of the {len(expected)} {what}s that its kinds {kinds}, the recipe's depths "
+                f"{sorted(int(d) for d in depths)} and its seeds {sorted(int(s) for s in seeds)} ask for: "
+                f"{_run_names(missing)}")
+    extra = sorted(found - expected, key=lambda k: (KINDS.index(k[0]), k[1], k[2]))
+    if extra:
+        return (f"{key} holds {len(extra)} {what}(s) beyond its kinds {kinds}, the recipe's depths "
+                f"{sorted(int(d) for d in depths)} and its seeds {sorted(int(s) for s in seeds)}: {_run_names(extra)}")
+    return None
+
+
 def _run_problem(run, where: str) -> str | None:
     """What is wrong with one run of the sweep (`where` names it); None if nothing."""
     if not isinstance(run, dict):
@@ -192,23 +234,7 @@ def _problem(sweep, partial: bool) -> str | None:
                         return f"{where} names other layers than {reference}"
     if partial:
         return None
-    for kind in KINDS:
-        if not runs.get(kind):
-            return f"runs has no {kind!r} runs: the sweep is incomplete"
-    plain_depths, residual_depths = sorted(runs["plain"], key=int), sorted(runs["residual"], key=int)
-    if plain_depths != residual_depths:
-        return (f"runs['plain'] has the depths {[int(d) for d in plain_depths]} and runs['residual'] "
-                f"{[int(d) for d in residual_depths]}: the sweep is incomplete")
-    reference = None
-    for kind in KINDS:
-        for depth, by_seed in runs[kind].items():
-            found = sorted(int(s) for s in by_seed)
-            if reference is None:
-                reference = (kind, depth, found)
-            elif found != reference[2]:
-                return (f"runs[{kind!r}][{depth!r}] has the seeds {found} and runs[{reference[0]!r}][{reference[1]!r}] "
-                        f"{reference[2]}: the sweep is incomplete (every depth and kind needs the same seeds)")
-    return None
+    return grid_coverage_problem(sweep, "runs", sweep["recipe"].get("depths"), "run")
 
 
 def validate_sweep(sweep, path=None, *, partial: bool = False, fix: str | None = None) -> dict:
@@ -218,8 +244,8 @@ def validate_sweep(sweep, path=None, *, partial: bool = False, fix: str | None =
     seeds; every run has the per-epoch lists `loss`, `accuracy`, `val_loss`, `val_accuracy` of
     numbers (NaN or null for a diverged epoch), all as long as the longest and at least
     `recipe["epochs"]`, and `gradient_norms_initial` / `gradient_norms_final` ({layer: norm}, the
-    same layers for every seed). Unless `partial`, both kinds have the same depths and every
-    (kind, depth) the same seeds.
+    same layers for every seed). Unless `partial`, the runs are exactly the file's "kinds" x the
+    recipe's "depths" x its "seeds" (`grid_coverage_problem`), no run missing and none extra.
 
     Args:
         sweep: the sweep, as `load_sweep` reads it.

@@ -5,6 +5,7 @@ way a learner would write it (keras.layers, the exercise's signature).
 """
 
 import keras
+import numpy as np
 import pytest
 from keras import layers
 
@@ -597,6 +598,50 @@ def test_accuracy_spellings_are_accepted(metric):
     from resnet_lib.checks.training_setup import check_compile_model
 
     check_compile_model(compile_with(metric))
+
+
+def prepare_in_float64(images, labels, num_classes):
+    """NumPy's own conventions: float64 pixels (images / 255.0) and one-hot rows of an identity matrix."""
+    return images / 255.0, np.eye(num_classes)[labels]
+
+
+class HandWrittenCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """A learner's own cosine decay (Keras' CosineDecay written out)."""
+
+    def __init__(self, rate, steps):
+        self.rate, self.steps = rate, steps
+
+    def __call__(self, step):
+        step = keras.ops.minimum(keras.ops.cast(step, "float32"), self.steps)
+        return self.rate * 0.5 * (1 + keras.ops.cos(np.pi * step / self.steps))
+
+    def get_config(self):
+        return {"rate": self.rate, "steps": self.steps}
+
+
+def compile_with_objects(model, learning_rate, steps):
+    """Loss and metric objects, a hand-written schedule, keyword arguments."""
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=HandWrittenCosine(learning_rate, steps)),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=False),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="acc")])
+    return model
+
+
+def compile_with_functions(model, learning_rate, steps):
+    """The loss as a function, the metric as its string name, CosineDecay by keyword with alpha spelled out."""
+    schedule = keras.optimizers.schedules.CosineDecay(initial_learning_rate=learning_rate, decay_steps=steps, alpha=0.0)
+    model.compile(keras.optimizers.Adam(schedule), loss=keras.losses.categorical_crossentropy,
+                  metrics=["categorical_accuracy"])
+
+
+@pytest.mark.parametrize("prepare, compile_model", [(prepare_in_float64, compile_with_objects),
+                                                    (prepare_in_float64, compile_with_functions)],
+                         ids=["objects", "functions"])
+def test_training_setups_in_other_conventions_pass(prepare, compile_model, capsys):
+    """The audit of issue 25: float64 pixels, identity-matrix one-hot labels, loss and metric objects or
+    functions, a hand-written cosine: all right, all accepted (they were already; kept so)."""
+    checks.check_training_setup(prepare, compile_model)
+    assert "Well done" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("prepare_mistake, compile_mistake, expected", [

@@ -35,7 +35,53 @@ def loss_along_by_hand(network, images, labels, step, coefficients):
     return result
 
 
-@pytest.mark.parametrize("solution", [loss_along_with_evaluate, loss_along_by_hand])
+def loss_along_with_predict(model, x, y, direction, alphas):
+    """model.predict (NumPy probabilities) and Keras' loss, which clips them at 1e-7: as right as the logits."""
+    original = model.get_weights()
+    losses = []
+    try:
+        for alpha in alphas:
+            model.set_weights([w + alpha * d for w, d in zip(original, direction)])
+            probabilities = model.predict(x, verbose=0)
+            losses.append(float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))))
+    finally:
+        model.set_weights(original)
+    return losses
+
+
+def loss_along_with_numpy_log(model, x, y, direction, alphas):
+    """A hand-written cross-entropy in float64 on predict's probabilities: -log p of the true class, no clip."""
+    original = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
+    losses = []
+    for alpha in alphas:
+        model.set_weights([w + alpha * np.asarray(d, dtype=np.float64) for w, d in zip(original, direction)])
+        probabilities = model.predict(x, batch_size=17, verbose=0).astype(np.float64)
+        losses.append(-np.log(probabilities[np.arange(len(y)), y]).mean())
+    model.set_weights(original)
+    return np.array(losses)
+
+
+def loss_along_one_hot_by_layer(model, x, y, direction, alphas):
+    """One-hot labels and categorical cross-entropy, weights set layer by layer (model.weights' order)."""
+    one_hot = keras.utils.to_categorical(y, model.output_shape[-1])
+    original = [layer.get_weights() for layer in model.layers]
+    losses = []
+    for alpha in alphas:
+        remaining = iter(direction)
+        for layer, weights in zip(model.layers, original):
+            layer.set_weights([w + alpha * next(remaining) for w in weights])
+        probabilities = model(x, training=False)
+        losses.append(float(keras.ops.mean(keras.losses.categorical_crossentropy(one_hot, probabilities))))
+    for layer, weights in zip(model.layers, original):
+        layer.set_weights(weights)
+    return losses
+
+
+LEARNER_STYLES = [loss_along_with_evaluate, loss_along_by_hand, loss_along_with_predict, loss_along_with_numpy_log,
+                  loss_along_one_hot_by_layer]
+
+
+@pytest.mark.parametrize("solution", LEARNER_STYLES)
 def test_correct_solutions_pass(solution, capsys):
     checks.check_loss_along(solution)
     assert capsys.readouterr().out.startswith(f"Well done: {solution.__name__} gives the loss")
@@ -134,3 +180,66 @@ def wrong_order(x, y, model, direction, alphas):
 def test_mistakes_are_named(mistake, message):
     with pytest.raises(AssertionError, match=message):
         checks.check_loss_along(mistake)
+
+
+def with_predict(move):
+    """A mistake (`move`: the weights for each alpha, from the original ones) measured with model.predict and
+    Keras' clipped loss instead of the logits."""
+    def loss_along(model, x, y, direction, alphas):
+        original = model.get_weights()
+        losses = []
+        for weights in move(original, direction, alphas):
+            model.set_weights(weights)
+            probabilities = model.predict(x, verbose=0)
+            losses.append(float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))))
+        model.set_weights(original)
+        return losses
+    return loss_along
+
+
+def moved_cumulatively(original, direction, alphas):
+    current = original
+    for alpha in alphas:
+        current = [w + alpha * d for w, d in zip(current, direction)]
+        yield current
+
+
+def moved_backwards(original, direction, alphas):
+    for alpha in alphas:
+        yield [w - alpha * d for w, d in zip(original, direction)]
+
+
+def summed_with_predict(model, x, y, direction, alphas):
+    return [len(x) * loss for loss in loss_along_with_predict(model, x, y, direction, alphas)]
+
+
+def training_mode_with_numpy(model, x, y, direction, alphas):
+    """Training mode, its probabilities taken to NumPy (so Keras' loss clips them), the weights put back."""
+    original = model.get_weights()
+    losses = []
+    for alpha in alphas:
+        model.set_weights([w + alpha * d for w, d in zip(original, direction)])
+        probabilities = keras.ops.convert_to_numpy(model(x, training=True))
+        losses.append(float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))))
+    model.set_weights(original)
+    return losses
+
+
+@pytest.mark.parametrize("mistake, message", [
+    (with_predict(moved_cumulatively), r"weights moved by every alpha so far"),
+    (with_predict(moved_backwards), r"weights - alpha \* direction"),
+    (summed_with_predict, r"sums over the 96 images: return the mean"),
+    (training_mode_with_numpy, r"match the network in training mode.*training=False"),
+], ids=["cumulative", "minus direction", "sum", "training mode"])
+def test_mistakes_are_named_when_measured_with_clipped_probabilities(mistake, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.check_loss_along(mistake)
+
+
+def test_a_wrong_loss_names_both_right_values_where_they_differ():
+    def off_by_a_bit(model, x, y, direction, alphas):
+        return [loss * 1.01 for loss in loss_along_with_evaluate(model, x, y, direction, alphas)]
+
+    with pytest.raises(AssertionError, match=r"at alpha = 1.0 your loss is .*expected .* from the logits or .* from "
+                                             r"probabilities clipped at 1e-07"):
+        checks.check_loss_along(off_by_a_bit)

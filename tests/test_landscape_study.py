@@ -208,8 +208,8 @@ def test_validation_names_the_file_the_problem_and_the_command(tmp_path):
     assert not (tmp_path / "wrong.json").exists()
 
     missing_network = fake_study({("plain", 8, 0): fake_network()})
-    with pytest.raises(ValueError, match=r"networks\['residual'\]\['8'\] has the seeds \[\], the study \[0\]: "
-                                         "the study is incomplete"):
+    with pytest.raises(ValueError, match=r"networks lacks 1 of the 2 networks that its kinds \['plain', 'residual'\], "
+                                         r"the recipe's depths \[8\] and its seeds \[0\] ask for: residual-8 seed 0"):
         landscape_study.validate_landscape_study(missing_network)
     with pytest.raises(ValueError, match=r"lacks \['networks'\]: not a landscape study"):
         landscape_study.validate_landscape_study({"recipe": TINY}, tmp_path / "x.json")
@@ -387,3 +387,16 @@ def test_the_shipped_non_convexity_is_what_the_library_computes_from_the_shipped
                     stored["nonconvexity"]["grid"], (kind, depth, seed)
                 assert landscape.nonconvexity(*arguments, tolerance=shape["tolerance"], radius=shape["radius"]) == \
                     stored["nonconvexity"]["radius"], (kind, depth, seed)
+
+
+def test_a_complete_study_whose_networks_miss_a_depth_of_its_recipe_is_refused_naming_them(tmp_path):
+    study = fake_study({("plain", 8, 0): fake_network(), ("residual", 8, 0): fake_network()})
+    study["recipe"]["training"]["depths"] = [8, 20]
+    path = tmp_path / "landscape.json"
+    path.write_text(json.dumps(study))
+    with pytest.raises(ValueError, match=r"networks lacks 2 of the 4 networks .*depths \[8, 20\] .*: plain-20 seed 0, "
+                                         r"residual-20 seed 0\. Rebuild it"):
+        landscape_study.load_landscape_study(path)
+    extra = fake_study({(kind, depth, 0): fake_network() for kind in ("plain", "residual") for depth in (8, 20)})
+    with pytest.raises(ValueError, match=r"networks holds 2 network\(s\) beyond .*: plain-20 seed 0, residual-20 seed 0"):
+        landscape_study.validate_landscape_study(extra)

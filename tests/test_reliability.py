@@ -315,10 +315,18 @@ CASES = {
     "'0.5?'": (mutated(lambda d: d["runs"]["residual"]["20"]["2"]["val_accuracy"].__setitem__(3, "0.5?")),
                r": runs\['residual'\]\['20'\]\['2'\]\['val_accuracy'\]\[3\] is '0.5\?', not a number"),
     "a seed missing": (mutated(lambda d: d["runs"]["residual"]["20"].pop("2")),
-                       r": runs\['residual'\]\['20'\] has the seeds \[0, 1\] and runs\['plain'\]\['8'\] \[0, 1, 2\]"),
+                       r": runs lacks 1 of the 36 runs that its kinds \['plain', 'residual'\], the recipe's depths "
+                       r"\[8, 14, 20, 32, 44, 56\] and its seeds \[0, 1, 2\] ask for: residual-20 seed 2\. Rebuild"),
     "a depth missing": (mutated(lambda d: d["runs"]["residual"].pop("20")),
-                        r": runs\['plain'\] has the depths \[8, 14, 20, 32, 44, 56\] and runs\['residual'\] "
-                        r"\[8, 14, 32, 44, 56\]: the sweep is incomplete"),
+                        r": runs lacks 3 of the 36 runs .*: residual-20 seed 0, residual-20 seed 1, residual-20 seed 2\."),
+    # Complete by its own account, and each kind has the same depths: but the recipe lists a depth no run has.
+    "a recipe depth without runs": (mutated(lambda d: [d["runs"][kind].pop("56") for kind in ("plain", "residual")]),
+                                    r": runs lacks 6 of the 36 runs .*: plain-56 seed 0, plain-56 seed 1, plain-56 "
+                                    r"seed 2, residual-56 seed 0"),
+    "a run beyond the recipe": (mutated(lambda d: d["recipe"].__setitem__("depths", [8, 14, 20, 32, 44])),
+                                r": runs holds 6 run\(s\) beyond its kinds .*depths \[8, 14, 20, 32, 44\].*: plain-56 seed 0"),
+    "seeds missing": (mutated(lambda d: d.pop("seeds")),
+                      r": 'seeds' is None, not the list of seeds its runs were made with"),
 }
 
 
@@ -331,7 +339,7 @@ def test_a_broken_sweep_file_is_refused_naming_the_problem_and_the_command_that_
         sweep.load_sweep(path)
     message = str(refused.value)
     assert message.startswith(f"'{path}'") and re.search(problem, message), message
-    assert re.search(r"Rebuild it with `python -m resnet_lib.experiments depth-sweep --fresh (--epochs 20 )?--out "
+    assert re.search(r"Rebuild it with `python -m resnet_lib.experiments depth-sweep --fresh (--epochs 20 |--depths 8 14 20 32 44 )?--out "
                      rf"{re.escape(str(path))}`\.$", message), message
 
 

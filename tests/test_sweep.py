@@ -155,7 +155,8 @@ def fake_sweep(final):
                                      "gradient_norms_initial": {"a": 1.0, "b": 0.0}, "gradient_norms_final": {"a": 0.5, "b": 0.1}}
                                for s, loss in enumerate(by_seed)} for d, by_seed in depths.items()}
             for kind, depths in final.items()}
-    return {"recipe": {}, "runs": runs}
+    seeds = sorted({s for depths in final.values() for by_seed in depths.values() for s in range(len(by_seed))})
+    return {"recipe": {"depths": sorted({d for depths in final.values() for d in depths})}, "seeds": seeds, "runs": runs}
 
 
 def test_degradation_checks_judge_every_seed():
@@ -186,11 +187,12 @@ def test_reading_helpers_and_their_errors(tmp_path):
         sweep.load_sweep(tmp_path / "none.json")
     del data["runs"]["residual"]["20"]
     data["complete"] = True  # finished by its own account, yet a depth is missing
-    with pytest.raises(ValueError, match=r": runs\['plain'\] has the depths \[8, 20\] .*incomplete\. Nothing was written"):
+    with pytest.raises(ValueError, match=r": runs lacks 2 of the 8 runs .*: residual-20 seed 0, residual-20 seed 1\. "
+                                         r"Nothing was written"):
         sweep.save_sweep(data, tmp_path / "part.json")  # never written ...
     assert not (tmp_path / "part.json").exists()
     (tmp_path / "part.json").write_text(json.dumps(data))
-    with pytest.raises(ValueError, match="incomplete"):
+    with pytest.raises(ValueError, match=r"runs lacks 2 of the 8 runs .*: residual-20 seed 0, residual-20 seed 1"):
         sweep.load_sweep(tmp_path / "part.json")  # ... and refused when read
 
 
@@ -225,3 +227,17 @@ def test_a_committed_run_is_reproduced_within_the_seed_spread():
     # Not bit-equal to seed 0: the sweep trains with one thread per process, this test with all of
     # them, and the different order of floating-point sums makes the trajectories drift apart.
     assert low - slack <= again["loss"][-1] <= high + slack, (again["loss"][-1], committed)
+
+
+def test_a_complete_sweep_whose_runs_miss_a_depth_of_its_recipe_is_refused_naming_the_runs(tmp_path):
+    """Marked complete, both kinds with the same depths and seeds, yet the recipe asks for depth 20 too: the
+    depth explorer would silently show depth 8 alone."""
+    data = fake_sweep({"plain": {8: [1.0, 2.0]}, "residual": {8: [0.9, 1.1]}})
+    data["recipe"]["depths"] = [8, 20]
+    data["complete"] = True
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"runs lacks 4 of the 8 runs that its kinds \['plain', 'residual'\], the "
+                                         r"recipe's depths \[8, 20\] and its seeds \[0, 1\] ask for: plain-20 seed 0, "
+                                         r"plain-20 seed 1, residual-20 seed 0, residual-20 seed 1\. Rebuild it"):
+        sweep.load_sweep(path)
