@@ -82,17 +82,26 @@ def test_version_tag_and_links_agree():
 
 @pytest.mark.slow  # copies the repository and runs tools/release.py
 def test_the_release_check_fails_when_the_version_moves(tmp_path):
-    for name in ("tools/release.py", "_config.yml", "resnet_lib/__init__.py", *(f"book/{p.name}" for p in NOTEBOOKS)):
+    import shutil
+
+    # What release.py reads and writes: the configuration, the chapters, their Jupyter versions (which
+    # tools/jupyter_notebooks.py makes from the chapters, the table of contents, the .bib and the figures).
+    for name in ("tools", "book", "notebooks"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("node_modules", "static"))
+    for name in ("_config.yml", "_toc.yml", "resnet_lib/__init__.py", "resnet_lib/files.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes((ROOT / name).read_bytes())
     init = tmp_path / "resnet_lib" / "__init__.py"
     init.write_text(re.sub(r'__version__ = "[^"]+"', '__version__ = "9.9.9"', init.read_text()))
     check = [sys.executable, str(tmp_path / "tools" / "release.py"), "--check"]
     result = subprocess.run(check, capture_output=True, text=True)
-    assert result.returncode == 1 and "9.9.9" in result.stderr and "_config.yml" in result.stderr
+    assert result.returncode == 1 and "9.9.9" in result.stderr and "_config.yml" in result.stderr, result.stderr
+    assert "notebooks/book/03_identity_block.ipynb: differs from its chapter converted now" in result.stderr
     subprocess.run([sys.executable, str(tmp_path / "tools" / "release.py"), "--write"], check=True, capture_output=True)
     assert subprocess.run(check, capture_output=True, text=True).returncode == 0
     assert "branch: v9.9.9" in (tmp_path / "_config.yml").read_text()
+    converted = (tmp_path / "notebooks" / "book" / "03_identity_block.ipynb").read_text()
+    assert "/v9.9.9/book/figures/identity_block.png" in converted and "@v9.9.9" in converted
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
