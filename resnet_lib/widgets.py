@@ -104,6 +104,39 @@ def figure_to_png(figure, dpi: int = 72, colors: int = 256) -> bytes:
     return small.getvalue()
 
 
+def figure_html(png: bytes, alt: str, size: tuple[int, int]) -> str:
+    """An <img> of the PNG, with its alt text, displayed at `size` (CSS pixels) and never wider than its box.
+
+    Args:
+        png: the PNG's bytes (drawn at `pixel_ratio` times `size`).
+        alt: what the figure shows, for readers who cannot see it (a screen reader reads it).
+        size: (width, height) of the panel in CSS pixels.
+    """
+    import base64
+    import html
+
+    width, height = size
+    source = base64.b64encode(png).decode("ascii")
+    return (f'<img src="data:image/png;base64,{source}" alt="{html.escape(alt, quote=True)}" width="{width}" '
+            f'height="{height}" style="max-width: 100%; height: auto; display: block">')
+
+
+def figure_png(widget) -> bytes:
+    """The PNG bytes of an explorer figure (`figure_html`'s widget)."""
+    import base64
+    import re
+
+    return base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', widget.value).group(1))
+
+
+def figure_alt(widget) -> str:
+    """The alt text of an explorer figure (`figure_html`'s widget)."""
+    import html
+    import re
+
+    return html.unescape(re.search(r' alt="([^"]*)"', widget.value).group(1))
+
+
 def panel_axes(name: str):
     """A new figure of the panel `name` (a key of `PANEL_SIZES` or `LANDSCAPE_PANEL_SIZES`) and its Axes,
     at the fixed margins.
@@ -203,28 +236,31 @@ class _PrerenderedExplorer:
     def _png(self, figure, colors: int = PNG_COLORS) -> bytes:
         return figure_to_png(figure, dpi=72 * self.pixel_ratio, colors=colors)
 
-    def _images(self, pngs, names):
+    def _images(self, pngs, names, alts):
+        """The panels' figures: one HTML widget each, an <img> of the PNG with its alt text (ipywidgets' Image
+        widget has no alt attribute, and a figure without one is invisible to a screen reader)."""
         import ipywidgets as widgets
 
         images = []
-        for png, name in zip(pngs, names):
-            image = self._image_widgets.get((name, png)) if self._share_images else None
+        for png, name, alt in zip(pngs, names, alts):
+            key = (name, png, alt)
+            image = self._image_widgets.get(key) if self._share_images else None
             if image is None:
-                # No tooltip: the html-manager's ImageView crashes on one (it expects a description).
-                image = widgets.Image(value=png, format="png", layout=self._layouts[name])
+                image = widgets.HTML(figure_html(png, alt, self._panel_sizes[name]), layout=self._layouts[name])
                 image.add_class(f"{self._css_class}-figure")
                 image.add_class("resnet-explorer-figure")  # what book/_static/book.css styles in both explorers
                 if self._share_images:
-                    self._image_widgets[(name, png)] = image
+                    self._image_widgets[key] = image
             images.append(image)
         return widgets.Box(images, layout=self._layouts["panels"])
 
-    def _leaf(self, pngs, names, caption: str):
-        """A view's figures (PNG bytes of the panels `names`, keys of `_panel_sizes`) above their caption."""
+    def _leaf(self, pngs, names, caption: str, alts):
+        """A view's figures (PNG bytes of the panels `names`, keys of `_panel_sizes`, with their alt texts)
+        above their caption."""
         import ipywidgets as widgets
 
         text = widgets.HTML(f"<small>{caption}</small>", layout=self._layouts["caption"], **self._caption_style)
-        return widgets.VBox([self._images(pngs, names), text], layout=self._layouts["leaf"])
+        return widgets.VBox([self._images(pngs, names, alts), text], layout=self._layouts["leaf"])
 
     # --- live mode: one view on screen, switched by Python ------------------------------------------
 
@@ -233,7 +269,8 @@ class _PrerenderedExplorer:
         raise NotImplementedError
 
     def _draw(self, selection: tuple) -> tuple:
-        """(PNG bytes of the panels, their names in `_panel_sizes`, caption) of a `_selection()` (a subclass's)."""
+        """(PNG bytes of the panels, their names in `_panel_sizes`, caption, alt texts of the panels) of a
+        `_selection()` (a subclass's)."""
         raise NotImplementedError
 
     def _live_view(self, controls):
@@ -254,11 +291,11 @@ class _PrerenderedExplorer:
 
     def _show_selection(self, _change=None) -> None:
         """Puts the view the controls now ask for on screen (live mode)."""
-        pngs, names, caption = self._drawn_view(self._selection())
+        pngs, names, caption, alts = self._drawn_view(self._selection())
         images, text = self._live_leaf.children
-        for image, png, name in zip(images.children, pngs, names):
+        for image, png, name, alt in zip(images.children, pngs, names, alts):
             image.layout = self._layouts[name]
-            image.value = png
+            image.value = figure_html(png, alt, self._panel_sizes[name])
         text.value = f"<small>{caption}</small>"
 
     def _ipython_display_(self):
@@ -402,8 +439,47 @@ class DepthExplorer(_PrerenderedExplorer):
     def _draw(self, selection: tuple) -> tuple:
         view, metric, kind, depth = selection
         if view == VIEWS[1]:
-            return self.gradient_pngs(depth), ("gradients", "gradients"), self._gradient_caption(depth)
-        return self.curve_pngs(metric, kind, depth), ("curves", "finals"), self._caption(metric, kind, depth)
+            return (self.gradient_pngs(depth), ("gradients", "gradients"), self._gradient_caption(depth),
+                    self.gradient_alts(depth))
+        return (self.curve_pngs(metric, kind, depth), ("curves", "finals"), self._caption(metric, kind, depth),
+                self.curve_alts(metric, kind, depth))
+
+    # --- what the figures show, in words (their alt texts) ----------------------------------------
+
+    def curve_alts(self, metric: str, kind: str, depth: int) -> tuple[str, str]:
+        """The alt texts of `curve_figures`: what each panel plots, for which networks, and its numbers."""
+        label, seeds = sweeps.METRIC_LABELS[metric], len(sweeps.seeds(self.sweep))
+        kinds = KIND_OPTIONS[kind]
+        networks = " and ".join(f"{name}-{depth}" for name in kinds)
+        ends = "; ".join(f"{name}-{depth} ends at {sweeps.final_values(self.sweep, name, metric)[depth].mean():.3g}"
+                         for name in kinds)
+        epochs = len(sweeps.curves(self.sweep, kinds[0], depth, metric)[0])
+        curves = (f"Line chart of the {label} per epoch, epochs 1 to {epochs}, of {networks}, mean of {seeds} seeds "
+                  f"with their range as a band; the other depths as thin labelled lines. {ends}.")
+        trained = [f"{name}-{depth} trained just now ends at {history[metric][-1]:.3g}"
+                   for name, history in self._live_for(depth).items() if name in kinds]
+        if trained:
+            curves += " Dotted: " + "; ".join(trained) + "."
+        finals = []
+        for name in kinds:
+            values = sweeps.final_values(self.sweep, name, metric)
+            finals.append(f"{name}: " + ", ".join(f"{d} layers {values[d].mean():.3g}" for d in self.depths))
+        finals_text = (f"Chart of the {label} at the last epoch against depth, {self.depths[0]} to {self.depths[-1]} "
+                       f"layers, mean and range of {seeds} seeds, depth {depth} marked. " + "; ".join(finals) + ".")
+        return curves, finals_text
+
+    def gradient_alts(self, depth: int) -> tuple[str, str]:
+        """The alt texts of `gradient_figures`, one per kind: the range of the gradient norms before and after."""
+        alts = []
+        for name in sweeps.KINDS:
+            before, after = (sweeps.recorded_gradient_norms(self.sweep, name, depth, when).mean(axis=0)
+                             for when in ("initial", "final"))
+            alts.append(f"Chart of the gradient norm of each of the {before.size} convolution and dense kernels of "
+                        f"{name}-{depth}, input layer on the left, mean of the seeds, at initialisation (dashed) and "
+                        f"after training (solid). At initialisation: first layer {before[0]:.2g}, last {before[-1]:.2g}, "
+                        f"largest {before.max():.2g}. After training: first layer {after[0]:.2g}, last "
+                        f"{after[-1]:.2g}, largest {after.max():.2g}.")
+        return tuple(alts)
 
     # --- figures ---------------------------------------------------------------------------------
 
@@ -491,7 +567,8 @@ class DepthExplorer(_PrerenderedExplorer):
             for kind in KIND_OPTIONS:
                 leaf = self._curve_leaves[(metric, kind, depth)]
                 curves_image = leaf.children[0].children[0]
-                curves_image.value = self._png(self.curve_figures(metric, kind, depth)[0])
+                curves_image.value = figure_html(self._png(self.curve_figures(metric, kind, depth)[0]),
+                                                 self.curve_alts(metric, kind, depth)[0], self._panel_sizes["curves"])
                 leaf.children[1].value = f"<small>{self._caption(metric, kind, depth)}</small>"
 
     # --- live training (needs a kernel) --------------------------------------------------------
@@ -666,10 +743,62 @@ class LandscapeExplorer(_PrerenderedExplorer):
 
     def _draw(self, selection: tuple) -> tuple:
         view, kind, depth, seed = selection
-        pngs, name, caption = {"loss surface": (self.surface_pngs, "surface", self._surface_caption),
-                               "interpolation": (self.interpolation_pngs, "interpolation", self._interpolation_caption),
-                               "lesions": (self.lesion_pngs, "lesions", self._lesion_caption)}[view]
-        return pngs(kind, depth, seed), (name, name), caption(kind, depth, seed)
+        pngs, name, caption, alts = {
+            "loss surface": (self.surface_pngs, "surface", self._surface_caption, self.surface_alts),
+            "interpolation": (self.interpolation_pngs, "interpolation", self._interpolation_caption,
+                              self.interpolation_alts),
+            "lesions": (self.lesion_pngs, "lesions", self._lesion_caption, self.lesion_alts)}[view]
+        return pngs(kind, depth, seed), (name, name), caption(kind, depth, seed), alts(kind, depth, seed)
+
+    # --- what the figures show, in words (their alt texts) ----------------------------------------
+
+    def surface_alts(self, kind: str, depth: int, seed: int) -> tuple[str, str]:
+        """The alt texts of `surface_figures`."""
+        def loss(name):
+            share = 100 * self._network(name, depth, seed)["nonconvexity"]["grid"]
+            return (f"Contour map of the loss of {name}-{depth}, seed {seed}, around its trained weights along two "
+                    f"random filter-normalised directions, log colour scale shared by the depth's networks. Loss at "
+                    f"the centre {self._centre(name, depth, seed, 'loss'):.3g}; non-convex points, marked with dots: "
+                    f"{share:.1f} % of the grid.")
+
+        kinds = self._kinds(kind, depth, seed)
+        if len(kinds) == 2:
+            return loss(kinds[0]), loss(kinds[1])
+        accuracy = 100 * self._centre(kinds[0], depth, seed, "accuracy")
+        return loss(kinds[0]), (f"Contour map of the accuracy of {kinds[0]}-{depth}, seed {seed}, around its trained "
+                                f"weights along the same two directions; {accuracy:.1f} % at the centre.")
+
+    def interpolation_alts(self, kind: str, depth: int, seed: int) -> tuple[str, str]:
+        """The alt texts of `interpolation_figures`."""
+        from resnet_lib import landscape_study
+
+        alts = []
+        for metric, scale, unit in (("loss", 1, ""), ("accuracy", 100, " %")):
+            parts = []
+            for name in self._kinds(kind, depth, seed):
+                curve = landscape_study.interpolation_curve(self.study, name, depth, seed)
+                start, end = (scale * float(curve[metric][np.argmin(np.abs(curve["t"] - t))]) for t in (0.0, 1.0))
+                parts.append(f"{name}-{depth} {start:.3g}{unit} at t = 0 and {end:.3g}{unit} at t = 1")
+            alts.append(f"Line chart of the {metric} on the weights (1 − t) · initial + t · trained, seed {seed}, t from "
+                        f"{curve['t'][0]:g} to {curve['t'][-1]:g}: " + "; ".join(parts) + ".")
+        return tuple(alts)
+
+    def lesion_alts(self, kind: str, depth: int, seed: int) -> tuple[str, str]:
+        """The alt texts of `lesion_figures`."""
+        from resnet_lib import landscape_study
+
+        single, random = [], []
+        for name in self._kinds(kind, depth, seed):
+            drops = landscape_study.single_block_drops(self.study, name, depth, seed)
+            single.append(f"{name}-{depth}: intact {100 * drops['intact_accuracy']:.1f} %, median drop "
+                          f"{np.median(drops['drop']):.1f} points, largest {drops['drop'].max():.1f}")
+            curve = landscape_study.random_lesion_curve(self.study, name, depth, seed)
+            random.append(f"{name}-{depth} {100 * curve['mean'][0]:.1f} % with {curve['k'][0]} blocks deleted, "
+                          f"{100 * curve['mean'][-1]:.1f} % with {curve['k'][-1]}")
+        return (f"Chart of the test accuracy after deleting one block at a time, seed {seed}, downsampling blocks "
+                f"hollow. " + "; ".join(single) + ".",
+                f"Line chart of the test accuracy after deleting k random blocks, mean and range over the draws, seed "
+                f"{seed}: " + "; ".join(random) + ".")
 
     # --- figures ---------------------------------------------------------------------------------
 

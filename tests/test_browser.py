@@ -111,12 +111,12 @@ class Page:
     def visible_captions(self) -> list[str]:
         """Texts of the explorer's figure captions that are on screen now."""
         return self.page.eval_on_selector_all(
-            ".widget-html", "els => els.filter(e => e.offsetParent !== null).map(e => e.innerText)"
+            ".widget-html:not(.resnet-explorer-figure)", "els => els.filter(e => e.offsetParent !== null).map(e => e.innerText)"
             ".filter(t => t.includes('at depth') || t.includes('Gradient norm'))")
 
     def visible_image(self) -> str:
         sources = self.page.eval_on_selector_all(
-            ".widget-image", "els => els.filter(e => e.offsetParent !== null).map(e => e.src)")
+            ".resnet-explorer-figure img", "els => els.filter(e => e.offsetParent !== null).map(e => e.src)")
         assert len(sources) == 1, f"expected one figure on screen, found {len(sources)}"
         return sources[0]
 
@@ -313,7 +313,7 @@ def test_the_landscape_explorer_works_without_a_kernel(browser, site):
         return explorer_figures(page, root)
 
     def caption(page) -> str:
-        shown = page.eval_on_selector_all(f"{root} .widget-html", "els => els.filter(e => e.checkVisibility())"
+        shown = page.eval_on_selector_all(f"{root} .widget-html:not(.resnet-explorer-figure)", "els => els.filter(e => e.checkVisibility())"
                                                                   ".map(e => e.innerText)")
         assert len(shown) == 1, shown
         return shown[0]
@@ -726,3 +726,120 @@ def test_widgets_are_readable_in_light_and_dark_mode(browser, site, scheme):
         problems += [f"{path} ({scheme}): {problem}" for problem in found]
         page.close()
     assert not problems, "\n".join(problems)
+
+
+# --- Accessibility: WCAG 2.1 AA (axe-core) and the explorers by keyboard -------------------------------------
+
+AXE = ROOT / "tools" / "site_js" / "node_modules" / "axe-core" / "axe.min.js"  # pinned by tools/site_js (npm)
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v =>
+    `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')
+    + (v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''));
+}"""
+
+
+def test_every_page_meets_wcag_21_aa(browser, site):
+    """axe-core on every page, at a laptop's and a phone's width, in the light and the dark theme: no serious
+    and no critical violation of WCAG 2.1 A/AA (the explorers drawn, their figures with alt texts). Each page
+    is loaded once; the window is resized and the reader's colour scheme switched (the theme follows it) in
+    place, as a reader's browser does."""
+    if not AXE.exists():
+        pytest.skip("axe-core is missing: run tools/site_js/install.sh (make test runs it).")
+    problems, checked = [], 0
+    for path in _site_pages():
+        page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme="light")
+        page.goto(f"{site['url']}/{path}", wait_until="networkidle")
+        if "application/vnd.jupyter.widget-view+json" in (HTML / path).read_text():
+            page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+            page.wait_for_timeout(500)  # the widget manager renders the views after their models
+        page.add_script_tag(content=AXE.read_text())
+        for width in WIDTHS:
+            page.set_viewport_size(WIDTHS[width])
+            for scheme in ("light", "dark"):
+                page.emulate_media(color_scheme=scheme)
+                page.wait_for_function(f"() => document.documentElement.dataset.theme === '{scheme}'", timeout=5_000)
+                # The theme re-marks scrollable boxes focusable 300 ms after a resize, and fades its colours.
+                page.wait_for_timeout(600)
+                problems += [f"{path} ({width}, {scheme}): {violation}" for violation in page.evaluate(AXE_RUN)]
+                checked += 1
+        page.close()
+    assert checked == 4 * len(_site_pages()) >= 4 * 14
+    assert not problems, "\n".join(problems)
+
+
+FOCUSED = """() => {
+  const e = document.activeElement;
+  const style = getComputedStyle(e);
+  return {tag: e.tagName.toLowerCase(), classes: e.className, text: (e.innerText || '').trim(),
+          label: e.getAttribute('aria-label'), valuetext: e.getAttribute('aria-valuetext'),
+          pressed: e.getAttribute('aria-pressed'), root: !!e.closest(arguments[0] || '.resnet-explorer'),
+          ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2};
+}"""
+
+
+def tab_to(page, wanted, limit: int = 80) -> dict:
+    """Presses Tab from the top of the page until the focused element satisfies `wanted`; fails if it never does."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED.replace("arguments[0]", "null"))
+        if wanted(focused):
+            return focused
+    raise AssertionError(f"Tab never reached the control (last focused: {focused})")
+
+
+def figure_alts(page, root: str) -> list[str]:
+    return page.eval_on_selector_all(f"{root} .resnet-explorer-figure img",
+                                     "els => els.filter(e => e.checkVisibility()).map(e => e.alt)")
+
+
+def test_the_explorers_work_by_keyboard_alone(browser, site):
+    """Tab reaches each control of both explorers, which shows a focus ring and has a name; keys change it, and the
+    figures and their alt texts follow (the slider says its value as the readout shows it)."""
+    page = browser.new_page(viewport=WIDTHS["1280px"])
+    page.goto(f"{site['url']}/book/07_depth_explorer.html", wait_until="networkidle")
+    page.wait_for_selector(".resnet-depth-explorer .noUi-handle", timeout=30_000)
+    root = ".resnet-depth-explorer"
+    handle = tab_to(page, lambda f: "noUi-handle" in str(f["classes"]) and f["root"])
+    assert handle["label"] == "depth" and handle["valuetext"] == "20" and handle["ring"], handle
+    before = figure_alts(page, root)
+    assert len(before) == 2 and all("20" in alt for alt in before), before
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => document.activeElement.getAttribute('aria-valuetext') === '32'", timeout=10_000)
+    after = figure_alts(page, root)
+    assert after != before and "plain-32 ends at" in after[0], after
+    plain = tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "plain" and f["root"])
+    assert plain["ring"] and plain["pressed"] == "false", plain
+    page.keyboard.press("Space")
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-pressed') === 'true'", timeout=10_000)
+    alone = figure_alts(page, root)
+    assert "plain-32 ends at" in alone[0] and "residual-32" not in alone[0], alone
+    metric = tab_to(page, lambda f: f["tag"] == "select" and f["root"])
+    assert metric["ring"], metric
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)
+    assert figure_alts(page, root)[0] != alone[0]
+    view = tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "gradient norms" and f["root"])
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    gradients = figure_alts(page, root)
+    assert gradients[0].startswith("Chart of the gradient norm") and "plain-32" in gradients[0], (view, gradients)
+    page.close()
+
+    page = browser.new_page(viewport=WIDTHS["1280px"])
+    page.goto(f"{site['url']}/book/08_why_residual_networks_train.html", wait_until="networkidle")
+    page.wait_for_selector(".resnet-landscape-explorer button", timeout=30_000)
+    root = ".resnet-landscape-explorer"
+    before = figure_alts(page, root)
+    assert "plain-56" in before[0], before
+    depth = tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "20" and f["root"])
+    assert depth["ring"] and depth["pressed"] == "false", depth
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-pressed') === 'true'", timeout=10_000)
+    assert "plain-20" in figure_alts(page, root)[0]
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "lesions" and f["root"])
+    page.keyboard.press("Space")
+    page.wait_for_timeout(300)
+    assert figure_alts(page, root)[0].startswith("Chart of the test accuracy after deleting one block")
+    page.close()

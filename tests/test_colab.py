@@ -49,19 +49,23 @@ DRIVE_EXPLORER = """\
 import hashlib, json
 import ipywidgets
 
-def shown(widget):
-    if isinstance(widget, ipywidgets.Image):
-        return [hashlib.sha1(bytes(widget.value)).hexdigest()]
+def shown(widget):  # a figure (an <img> in an HTML widget) as a hash of its markup, a caption as its text
     if isinstance(widget, ipywidgets.HTML):
-        return [widget.value]
+        return [hashlib.sha1(widget.value.encode()).hexdigest() if "<img" in widget.value else widget.value]
     return [item for child in getattr(widget, "children", ()) for item in shown(child)]
 
-before = shown(explorer.widget)
+def alt_texts(widget):
+    if isinstance(widget, ipywidgets.HTML) and "<img" in widget.value:
+        return [widget.value.split(' alt="')[1].split('"')[0]]
+    return [item for child in getattr(widget, "children", ()) for item in alt_texts(child)]
+
+before, alts_before = shown(explorer.widget), alt_texts(explorer.widget)
 explorer.depth.value = [value for value in explorer.depth.options if value != explorer.depth.value][0]
-after = shown(explorer.widget)
+after, alts_after = shown(explorer.widget), alt_texts(explorer.widget)
 print(json.dumps({"ipywidgets": ipywidgets.__version__, "kernel_free": explorer.kernel_free,
                   "figures": len([item for item in after if len(item) == 40]),
-                  "changed": [a != b for a, b in zip(before, after)]}))
+                  "changed": [a != b for a, b in zip(before, after)],
+                  "alt_texts_changed": [bool(a) and a != b for a, b in zip(alts_after, alts_before)]}))
 """
 RELEASE = re.compile(r'"(git\+https://[^"@]+@v[\w.]+)"')
 
@@ -189,6 +193,7 @@ def test_chapter_runs_in_colab_after_its_own_install_cell(colab, chapter):
         # Colab's own ipywidgets (7.7): no Stack, so the explorer switches its figures from Python.
         assert drive["ipywidgets"] == before["ipywidgets"] and drive["kernel_free"] is False, drive
         assert drive["figures"] == 2 and all(drive["changed"]), f"the explorer did not switch its view: {drive}"
+        assert drive["alt_texts_changed"] == [True, True], f"the figures' alt texts did not follow: {drive}"
     location, keras_version, tensorflow_version, on_colab = executed.cells[-1].outputs[0].text.split()
     colab["report"]["chapters"][chapter] |= {"keras": keras_version, "tensorflow": tensorflow_version}
     assert Path(location).is_relative_to(runtime["venv"]), f"resnet_lib came from {location}, not the install cell"

@@ -28,13 +28,30 @@ def command(*arguments, cwd):
                           env=environment, cwd=cwd)
 
 
-@pytest.mark.parametrize("name", [None, *COMMANDS])
-def test_help_prints_the_usage_and_nothing_of_tensorflow(name, tmp_path):
-    result = command(*([name] if name else []), "--help", cwd=tmp_path)
+def test_help_prints_the_usage_and_nothing_of_tensorflow(tmp_path):
+    """The command's and each subcommand's --help (one process: the notices come from importing TensorFlow,
+    the same for every subcommand; the processes apart are in the tiny runs below)."""
+    script = ("import runpy, sys\n"
+              f"for name in {[None, *COMMANDS]!r}:\n"
+              "    sys.argv = ['python -m resnet_lib.experiments', *([name] if name else []), '--help']\n"
+              "    try:\n"
+              "        runpy.run_module('resnet_lib.experiments', run_name='__main__')\n"
+              "    except SystemExit as exit:\n"
+              "        assert exit.code == 0, exit.code\n"
+              "    print('=== end of help')\n")
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("TF_CPP_MIN_LOG_LEVEL", _startup.COMMAND_VARIABLE)}
+    # As `python -m resnet_lib.experiments` starts: the filter reads the interpreter's own arguments.
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                            env={**environment, _startup.COMMAND_VARIABLE: "1"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("usage: python -m resnet_lib.experiments")
+    helps = result.stdout.split("=== end of help\n")[:-1]
+    assert len(helps) == 1 + len(COMMANDS)
+    assert all(text.startswith("usage: python -m resnet_lib.experiments") for text in helps), helps
     assert not TENSORFLOW_LINE.search(result.stdout + result.stderr), result.stderr
     assert result.stderr == ""
+    first = command("--help", cwd=tmp_path)  # and the real `python -m` start, without the variable
+    assert first.returncode == 0 and first.stderr == "" and first.stdout.startswith("usage:"), first.stderr
 
 
 @pytest.mark.slow  # trains (two tiny networks, in two worker processes)
@@ -47,11 +64,10 @@ def test_a_tiny_sweep_in_worker_processes_prints_nothing_of_tensorflow(tmp_path)
 
 
 @pytest.mark.slow  # trains
-@pytest.mark.parametrize("arguments", [["plain-depths", "--depths", "8", "--epochs", "1"],
-                                       ["landscape", "--depths", "8", "--seeds", "0", "--epochs", "1", "--steps", "3",
-                                        "--samples", "1", "--jobs", "0"]], ids=["plain-depths", "landscape"])
-def test_a_tiny_run_of_each_command_prints_nothing_of_tensorflow(arguments, tmp_path):
-    result = command(*arguments, "--out", str(tmp_path / "out.json"), cwd=tmp_path)
+def test_a_tiny_landscape_run_in_this_process_prints_nothing_of_tensorflow(tmp_path):
+    """The landscape command computes surfaces and lesions too (TensorFlow functions of its own)."""
+    result = command("landscape", "--depths", "8", "--seeds", "0", "--epochs", "1", "--steps", "3", "--samples", "1",
+                     "--jobs", "0", "--out", str(tmp_path / "out.json"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert not TENSORFLOW_LINE.search(result.stdout + result.stderr), result.stderr
 

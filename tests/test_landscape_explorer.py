@@ -20,6 +20,7 @@ import pytest
 
 from resnet_lib import landscape_study, plots
 from resnet_lib import widgets as explorer_module
+from resnet_lib.widgets import figure_alt, figure_png
 from resnet_lib.widgets import (KIND_OPTIONS, LANDSCAPE_PANEL_SIZES, LANDSCAPE_VIEWS, PANEL_SIZES, LandscapeExplorer,
                                 panel_axes)
 
@@ -80,7 +81,7 @@ def caption(leaf) -> str:
 
 
 def png_size(image) -> tuple[int, int]:
-    return Image.open(io.BytesIO(bytes(image.value))).size
+    return Image.open(io.BytesIO(figure_png(image))).size
 
 
 def contour_levels(figure):
@@ -277,7 +278,7 @@ def test_a_networks_loss_surface_is_one_image_wherever_it_shows(explorer):
     residual = figure_images(explorer._leaves[("loss surface", "residual", 56, 0)])
     assert both[0] is plain[0] and both[1] is residual[0] and plain[1] is not residual[1]
     images = {id(image): image for leaf in explorer._leaves.values() for image in figure_images(leaf)}
-    pngs = [bytes(image.value) for image in images.values()]
+    pngs = [figure_png(image) for image in images.values()]
     assert len(set(pngs)) == len(pngs)  # no two Image widgets hold the same picture
     assert sum(map(len, pngs)) < 3_000_000, sum(map(len, pngs))
 
@@ -407,16 +408,33 @@ def test_live_explorer_shows_the_same_views_as_the_kernel_free_one(study, explor
     live = LandscapeExplorer(study, progress=False, kernel_free=False)
     assert live.kernel_free is False and not hasattr(live, "_links")
 
-    def on_screen():
+    def on_screen():  # the figures' <img>s (PNG and alt text) and the caption
         images, caption = live._live_leaf.children
-        return [bytes(image.value) for image in images.children], caption.value
+        return [image.value for image in images.children], caption.value
 
     def kept(view, kind, depth, seed):
         images, caption = explorer._leaves[(view, kind, depth, seed)].children
-        return [bytes(image.value) for image in images.children], caption.value
+        return [image.value for image in images.children], caption.value
 
     assert on_screen() == kept("loss surface", "both", 56, 0)
     for control, value in ((live.depth, 20), (live.kind, "plain"), (live.seed, live.seeds[-1]),
                            (live.view, "lesions"), (live.view, "interpolation")):
         control.value = value
         assert on_screen() == kept(live.view.value, live.kind.value, live.depth.value, live.seed.value), control
+
+
+def test_every_figure_has_an_alt_text_written_from_the_study(explorer, raw):
+    """A screen reader reads what each panel plots, for which network and seed, and its headline numbers."""
+    for (view, kind, depth, seed), leaf in explorer._leaves.items():
+        alts = [figure_alt(image) for image in figure_images(leaf)]
+        assert len(set(alts)) == 2 and all(len(alt) > 80 for alt in alts), (view, kind, depth, seed, alts)
+        for name in KIND_OPTIONS[kind]:
+            assert f"{name}-{depth}" in " ".join(alts) and f"seed {seed}" in alts[0]
+        if view == "loss surface":
+            for name, alt in zip(KIND_OPTIONS[kind], alts):
+                share = 100 * record(raw, name, depth, seed)["nonconvexity"]["grid"]
+                assert f"{share:.1f} % of the grid" in alt, alt
+        if view == "lesions":
+            for name in KIND_OPTIONS[kind]:
+                intact = 100 * record(raw, name, depth, seed)["single_block_lesions"]["intact_accuracy"]
+                assert f"{name}-{depth}: intact {intact:.1f} %" in alts[0]

@@ -19,6 +19,7 @@ import pytest
 
 from resnet_lib import experiments, plots, sweep
 from resnet_lib import widgets as explorer_module
+from resnet_lib.widgets import figure_alt, figure_png
 from resnet_lib.widgets import KIND_OPTIONS, PANEL_SIZES, DepthExplorer, figure_to_png
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -36,7 +37,7 @@ def fake_sweep(depths=(8, 14), seeds=(0, 1), epochs=3):
                 "val_accuracy": [1 - v / 3 for v in loss], "gradient_norms_initial": layers,
                 "gradient_norms_final": layers}
 
-    return {"recipe": experiments.depth_sweep_recipe(depths=depths, epochs=epochs), "seeds": list(seeds),
+    return {"recipe": experiments.depth_sweep_recipe(depths=depths, epochs=1), "seeds": list(seeds),
             "runs": {kind: {str(d): {str(s): run(kind, d, s) for s in seeds} for d in depths} for kind in sweep.KINDS}}
 
 
@@ -70,7 +71,7 @@ def figure_images(leaf):
 
 
 def png_size(image) -> tuple[int, int]:
-    return Image.open(io.BytesIO(bytes(image.value))).size
+    return Image.open(io.BytesIO(figure_png(image))).size
 
 
 def texts_at_display_size(figure, display_width):
@@ -84,7 +85,7 @@ def texts_at_display_size(figure, display_width):
 def test_every_setting_of_the_controls_has_its_own_figures_and_caption(explorer):
     leaves = explorer._curve_leaves
     assert len(leaves) == len(sweep.METRICS) * 3 * 2 and len(explorer._gradient_leaves) == 2
-    figures = [tuple(bytes(image.value) for image in figure_images(leaf))
+    figures = [tuple(figure_png(image) for image in figure_images(leaf))
                for leaf in [*leaves.values(), *explorer._gradient_leaves.values()]]
     assert all(len(pair) == 2 and all(png.startswith(PNG) for png in pair) for pair in figures)
     assert len(set(figures)) == len(figures)  # no two settings show the same pictures
@@ -327,7 +328,7 @@ def test_an_ipywidgets_without_stack_gets_the_live_explorer(monkeypatch):
 def live_view(explorer):
     """(PNG bytes of each panel, caption) of what the live explorer shows now."""
     images, caption = explorer._live_leaf.children
-    return [bytes(image.value) for image in images.children], caption.value
+    return [figure_png(image) for image in images.children], caption.value
 
 
 def test_kernel_free_is_picked_by_what_ipywidgets_can_do():
@@ -374,3 +375,29 @@ def test_live_explorer_draws_a_trained_curve_into_the_view_on_screen(monkeypatch
     live.train_now("plain", 8, epochs=3, progress=False)
     after = live_view(live)
     assert after[0][0] != before[0][0] and after[0][1] == before[0][1]  # the curves panel gains the live curve
+
+
+def test_every_figure_has_an_alt_text_written_from_the_sweep(explorer):
+    """What each panel plots, for which networks, and the numbers a sighted reader takes from it."""
+    data = explorer.sweep
+    for (metric, kind, depth), leaf in explorer._curve_leaves.items():
+        curves, finals = (figure_alt(image) for image in figure_images(leaf))
+        label = sweep.METRIC_LABELS[metric]
+        assert curves.startswith(f"Line chart of the {label} per epoch") and finals.startswith(f"Chart of the {label}")
+        for name in KIND_OPTIONS[kind]:
+            final = sweep.final_values(data, name, metric)[depth].mean()
+            assert f"{name}-{depth} ends at {final:.3g}" in curves
+            assert f"{name}: " in finals and f"{depth} layers {final:.3g}" in finals
+    for depth, leaf in explorer._gradient_leaves.items():
+        alts = [figure_alt(image) for image in figure_images(leaf)]
+        assert [f"plain-{depth}" in alts[0], f"residual-{depth}" in alts[1]] == [True, True]
+
+
+def test_the_live_explorer_changes_its_alt_texts_with_its_figures():
+    live = DepthExplorer(fake_sweep(), depth=14, progress=False, kernel_free=False)
+    alts = lambda: [figure_alt(image) for image in live._live_leaf.children[0].children]
+    assert "plain-14 ends at" in alts()[0]
+    live.depth.value = 8
+    assert "plain-8 ends at" in alts()[0] and "depth 8 marked" in alts()[1]
+    live.view.value = "gradient norms"
+    assert alts()[0].startswith("Chart of the gradient norm") and "plain-8" in alts()[0] and "residual-8" in alts()[1]

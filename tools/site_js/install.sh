@@ -7,15 +7,18 @@
 # What lands there (_config.yml points at it):
 #   static/widgets/  require.js, a three-line require.js configuration, and the @jupyter-widgets
 #                    html-manager bundle (embed-amd.js) with its fonts: myst-nb's nb_ipywidgets_js,
-#                    added only to pages that hold widgets;
+#                    added only to pages that hold widgets; and widget_accessibility.js (this folder's:
+#                    accessible names and states that ipywidgets' views leave out);
 #   static/mathjax/  MathJax 3 (tex-mml-chtml.js and the components it loads): Sphinx's mathjax_path.
-# Versions are pinned by package-lock.json.
+# Versions are pinned by package-lock.json. Its devDependency axe-core stays in node_modules/ (never served):
+# tests/test_browser.py injects it to check the pages against WCAG 2.1 AA.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 static="$here/static"
 stamp="$static/.installed"
 
-if [ -f "$stamp" ] && [ "$stamp" -nt "$here/package-lock.json" ] && [ "$stamp" -nt "$0" ] && [ "$stamp" -nt "$here/require-config.js" ]; then
+if [ -f "$stamp" ] && [ "$stamp" -nt "$here/package-lock.json" ] && [ "$stamp" -nt "$0" ] && [ "$stamp" -nt "$here/require-config.js" ] \
+   && [ "$stamp" -nt "$here/widget_accessibility.js" ]; then
   exit 0
 fi
 if ! command -v npm >/dev/null 2>&1; then
@@ -39,7 +42,7 @@ for folder in "$fonts" "$static/widgets/@jupyter-widgets"; do
   find "$manager" -maxdepth 1 -type f \( -name '*.woff' -o -name '*.woff2' -o -name '*.ttf' -o -name '*.eot' -o -name '*.svg' \) \
     -exec cp {} "$folder/" \;
 done
-cp "$here/node_modules/requirejs/require.js" "$here/require-config.js" "$static/widgets/"
+cp "$here/node_modules/requirejs/require.js" "$here/require-config.js" "$here/widget_accessibility.js" "$static/widgets/"
 
 mathjax="$here/node_modules/mathjax/es5"
 cp "$mathjax/tex-mml-chtml.js" "$static/mathjax/"
