@@ -90,8 +90,7 @@ def site_url() -> str:
 
 def raw_url(path: str) -> str:
     """The address of the repository file `path` at the release tag on GitHub's raw file server."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import release
+    import release  # tools/ is on the path: this module lives there (a script, a Sphinx extension, or imported)
 
     owner, name = release.repository_url().removeprefix("https://github.com/").split("/")[:2]
     return f"https://raw.githubusercontent.com/{owner}/{name}/v{release.version()}/{path}"
@@ -447,14 +446,20 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """`resnet_lib.files.write_atomically`, loaded from its file: importing the package would import TensorFlow."""
+@lru_cache(maxsize=None)
+def _files_module():
+    """`resnet_lib.files`, loaded once from its file: importing the package would import TensorFlow."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_resnet_lib_files", ROOT / "resnet_lib" / "files.py")
     files = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(files)
-    files.write_atomically(path, text)
+    return files
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """`resnet_lib.files.write_atomically` (temporary file, then os.replace)."""
+    _files_module().write_atomically(path, text)
 
 
 def write() -> list[Path]:

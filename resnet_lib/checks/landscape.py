@@ -50,8 +50,15 @@ def _problem(seed: int = 0):
 EPSILON = 1e-7
 
 
-def _cross_entropies(model, x, y, training: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image cross-entropies of `model` on (x, y), both ways a learner may legitimately measure them.
+def _features(model):
+    """The model up to its softmax head's input (the penultimate features), and that head."""
+    head = model.get_layer("predictions")
+    return keras.Model(model.input, head.input), head
+
+
+def _cross_entropies(features, head, x, y, training: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image cross-entropies on (x, y) of the model `_features` split into `features` and `head`, both ways a
+    learner may legitimately measure them.
 
     Returns:
         (exact, clipped): from the logits, in float64, as Keras computes it on a model's own output
@@ -60,8 +67,6 @@ def _cross_entropies(model, x, y, training: bool) -> tuple[np.ndarray, np.ndarra
         (`model.predict`). They differ where a probability falls below EPSILON; a learner who floors
         the probabilities less (`np.log(p)`, `p + 1e-9`) gets a value between the two.
     """
-    head = model.get_layer("predictions")
-    features = keras.Model(model.input, head.input)
     hidden = np.asarray(keras.ops.convert_to_numpy(features(x, training=training)), dtype=np.float64)
     kernel, bias = (np.asarray(weight, dtype=np.float64) for weight in head.get_weights())
     logits = hidden @ kernel + bias
@@ -79,6 +84,7 @@ def _losses(model, x, y, direction, alphas, *, training=False, cumulative=False,
         (exact, clipped): one value per alpha each, as `_cross_entropies` computes them.
     """
     original = model.get_weights()
+    features, head = _features(model)  # shares the model's layers: it sees every set_weights below
     exact, clipped = [], []
     try:
         position = [np.array(w, dtype=np.float32) for w in original]
@@ -86,7 +92,7 @@ def _losses(model, x, y, direction, alphas, *, training=False, cumulative=False,
             start = position if cumulative else original
             position = [np.asarray(w + alpha * d, dtype=np.float32) for w, d in zip(start, direction)]
             model.set_weights(position)
-            per_image = _cross_entropies(model, x, y, training)
+            per_image = _cross_entropies(features, head, x, y, training)
             exact.append(float(reduce(per_image[0])))
             clipped.append(float(reduce(per_image[1])))
     finally:
