@@ -43,13 +43,17 @@ site-js:
 	@tools/ensure_system_packages.sh npm
 	@tools/site_js/install.sh
 
+# The tests run in two processes on two cores (pytest-xdist): a file's tests stay together in one process, the longest
+# files first (conftest.py). PYTEST_PROCESSES=0 runs them in this one process.
+PYTEST_PROCESSES ?= auto
+PARALLEL := -n $(PYTEST_PROCESSES) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 test: setup test-extras
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 # The edit-test loop: tests/ without the tests marked slow (pyproject.toml: the chapters, the website in
 # Chromium, pip installs, nbgrader, real training runs), which `make test` runs too.
 check: setup
-	$(BIN)/python -m pytest tests -m "not slow"
+	$(BIN)/python -m pytest $(PARALLEL) tests -m "not slow"
 
 # What only the browser test needs: Chromium and the website's JavaScript. Where they cannot be
 # installed, this says why and how, and the browser test is skipped with that reason.

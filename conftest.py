@@ -9,7 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-sys.path.insert(0, str(Path(__file__).parent / "tools"))
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tools"))
 import expected_outputs  # noqa: E402
 import nbformat  # noqa: E402
 import nbval.plugin  # noqa: E402
@@ -36,8 +37,29 @@ class _NotebookReaderWithExpectedOutputs:
 nbval.plugin.nbformat = _NotebookReaderWithExpectedOutputs()
 
 
+
+
+# The test files and chapters that take longest, longest first (measured with `make test`; see CONTRIBUTING.md).
+# `make test` shares the files between two pytest processes (pytest-xdist, --dist loadfile: a file's tests stay
+# together, in order, in one process), handing the next file to whichever process is free; starting with the longest
+# keeps one process from finishing minutes before the other. The order changes nothing else: any file may be run alone.
+SLOWEST_FIRST = [
+    "tests/test_browser.py",
+    "tests/test_colab.py",
+    "book/06_training_resnet50.ipynb",
+    "book/05_resnet50.ipynb",
+    "book/08_why_residual_networks_train.ipynb",
+    "book/07_depth_explorer.ipynb",
+    "book/09_going_further.ipynb",
+    "tests/test_classroom_workflow.py",
+]
+
+
 def pytest_collection_modifyitems(items):
-    """Every chapter cell that nbval collects from book/ is slow: `pytest -m "not slow"` leaves the chapters out."""
+    """Every chapter cell that nbval collects from book/ is slow (`pytest -m "not slow"` leaves the chapters out),
+    and the longest files come first (SLOWEST_FIRST)."""
     for item in items:
         if isinstance(item, nbval.plugin.IPyNbCell):
             item.add_marker("slow")
+    rank = {(ROOT / path).resolve(): place for place, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(item.path).resolve(), len(rank)))  # stable: within a file, and among the other files, the collection order stays

@@ -4,7 +4,8 @@ The study is made by `python -m resnet_lib.experiments landscape`
 (`resnet_lib.experiments.run_landscape_study`), which writes its file with `save_landscape_study`;
 chapters read it with `load_landscape_study`. Both check its layout (`validate_landscape_study`).
 This module is to that file what `resnet_lib.sweep` is to the depth sweep's; the computations
-themselves live in `resnet_lib.landscape` and `resnet_lib.lesion`.
+themselves live in `resnet_lib.landscape` and `resnet_lib.lesion`, and the command that rebuilds a
+file, named in error messages, comes from `resnet_lib.commands.landscape_arguments`.
 
 A study is one JSON file::
 
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from resnet_lib.commands import landscape_arguments
 from resnet_lib.sweep import KINDS, METRICS, _is_number, grid_coverage_problem, grid_depths, grid_problem, grid_seeds
 
 #: The file's name among the shipped results (`resnet_lib.results`).
@@ -44,8 +46,7 @@ def shipped_path() -> Path:
 
 
 def _experiment(recipe, seeds=None, *, fresh: bool = False) -> str:
-    from resnet_lib.experiments import landscape_arguments
-
+    """The `landscape ...` arguments that make a study with `recipe` (as far as the command can say)."""
     return " ".join(landscape_arguments(recipe if isinstance(recipe, dict) else {}, seeds, fresh=fresh))
 
 

@@ -5,6 +5,8 @@ The sweep itself is trained by `python -m resnet_lib.experiments depth-sweep`
 it with `load_sweep`. Both check its layout (`validate_sweep`). A sweep is one JSON file
 {"recipe", "seeds", "kinds", "runs": {kind: {depth: {seed: run}}}, "provenance", "complete"}, each
 run a training history (`resnet_lib.save_history` / `load_history` write and read one history).
+An error message names the command that rebuilds a file (`resnet_lib.commands.depth_sweep_arguments`):
+this module depends on the command's settings, never on the experiments that write the file.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from resnet_lib import results
+from resnet_lib.commands import depth_sweep_arguments
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 METRIC_LABELS = {"loss": "training loss", "accuracy": "training accuracy", "val_loss": "validation loss",
@@ -81,8 +84,6 @@ def save_sweep(sweep: dict, path) -> Path:
 
 def _experiment(recipe, seeds=None, *, fresh: bool = False) -> str:
     """The `depth-sweep ...` arguments that make a sweep with `recipe` (as far as the command can say)."""
-    from resnet_lib.experiments import depth_sweep_arguments
-
     return " ".join(depth_sweep_arguments(recipe if isinstance(recipe, dict) else {}, seeds, fresh=fresh))
 
 
@@ -199,6 +200,15 @@ def _run_problem(run, where: str) -> str | None:
 
 def _problem(sweep, partial: bool) -> str | None:
     """The first thing wrong with the layout of `sweep`, in words; None if there is none."""
+    for check in (_top_level_problem, _runs_problem, _epochs_problem, _layers_problem):
+        problem = check(sweep)
+        if problem:
+            return problem
+    return None if partial else _coverage_problem(sweep)
+
+
+def _top_level_problem(sweep) -> str | None:
+    """A JSON object with a mapping "recipe" and "runs"."""
     if not isinstance(sweep, dict):
         return f"the top level is a JSON {type(sweep).__name__}, not an object {{'recipe': ..., 'runs': ...}}"
     missing = [key for key in ("recipe", "runs") if key not in sweep]
@@ -206,12 +216,23 @@ def _problem(sweep, partial: bool) -> str | None:
         return f"it lacks {missing}: not a depth sweep"
     if not isinstance(sweep["recipe"], dict):
         return f"'recipe' is a {type(sweep['recipe']).__name__}, not a mapping"
-    runs = sweep["runs"]
-    problem = grid_problem(runs, "runs", "run", _run_problem)
-    if problem:
-        return problem
-    all_runs = [(f"runs[{kind!r}][{depth!r}][{seed!r}]", run) for kind, by_depth in runs.items()
-                for depth, by_seed in by_depth.items() for seed, run in by_seed.items()]
+    return None
+
+
+def _runs_problem(sweep: dict) -> str | None:
+    """The runs form a {kind: {depth: {seed: run}}} grid, every run of the right layout (`_run_problem`)."""
+    return grid_problem(sweep["runs"], "runs", "run", _run_problem)
+
+
+def _named_runs(runs: dict) -> list[tuple[str, dict]]:
+    """Every run of a checked grid, with its name: [("runs['plain']['8']['0']", run), ...]."""
+    return [(f"runs[{kind!r}][{depth!r}][{seed!r}]", run) for kind, by_depth in runs.items()
+            for depth, by_seed in by_depth.items() for seed, run in by_seed.items()]
+
+
+def _epochs_problem(sweep: dict) -> str | None:
+    """Every metric of every run is as long as the longest, and that is at least the recipe's epochs."""
+    all_runs = _named_runs(sweep["runs"])
     longest = max((len(run[metric]) for _, run in all_runs for metric in RUN_LISTS), default=0)
     for where, run in all_runs:
         for metric in RUN_LISTS:
@@ -220,20 +241,38 @@ def _problem(sweep, partial: bool) -> str | None:
     epochs = sweep["recipe"].get("epochs")
     if all_runs and _is_number(epochs) and longest < epochs:
         return f"{all_runs[0][0]} has {longest} epochs of 'loss', the recipe says {epochs}"
-    for kind, by_depth in runs.items():
+    return None
+
+
+def _layers_problem(sweep: dict) -> str | None:
+    """Every seed of a network records its gradient norms for the same layers, in the same order."""
+    for kind, by_depth in sweep["runs"].items():
         for depth, by_seed in by_depth.items():
-            first = next(iter(by_seed), None)
-            reference = f"runs[{kind!r}][{depth!r}][{first!r}][{RUN_NORMS[0]!r}]"
-            layers = list(by_seed[first][RUN_NORMS[0]]) if first is not None else []
-            for seed, run in by_seed.items():
-                for name in RUN_NORMS:
-                    where = f"runs[{kind!r}][{depth!r}][{seed!r}][{name!r}]"
-                    if len(run[name]) != len(layers):
-                        return f"{where} has {len(run[name])} layers, {reference} {len(layers)}"
-                    if list(run[name]) != layers:
-                        return f"{where} names other layers than {reference}"
-    if partial:
+            problem = _same_layers_problem(f"runs[{kind!r}][{depth!r}]", by_seed)
+            if problem:
+                return problem
+    return None
+
+
+def _same_layers_problem(network: str, by_seed: dict) -> str | None:
+    """The seeds' runs of one network (`network` names it) all have the layers of the first seed's."""
+    first = next(iter(by_seed), None)
+    if first is None:
         return None
+    reference = f"{network}[{first!r}][{RUN_NORMS[0]!r}]"
+    layers = list(by_seed[first][RUN_NORMS[0]])
+    for seed, run in by_seed.items():
+        for name in RUN_NORMS:
+            where = f"{network}[{seed!r}][{name!r}]"
+            if len(run[name]) != len(layers):
+                return f"{where} has {len(run[name])} layers, {reference} {len(layers)}"
+            if list(run[name]) != layers:
+                return f"{where} names other layers than {reference}"
+    return None
+
+
+def _coverage_problem(sweep: dict) -> str | None:
+    """A complete sweep holds exactly its kinds x the recipe's depths x its seeds (`grid_coverage_problem`)."""
     return grid_coverage_problem(sweep, "runs", sweep["recipe"].get("depths"), "run")
 
 

@@ -12,6 +12,7 @@ import pytest
 matplotlib.use("Agg")
 
 from resnet_lib import config, experiments, plots  # noqa: E402
+from resnet_lib.experiments._output import tracked_by_git  # noqa: E402
 from resnet_lib.provenance import provenance  # noqa: E402
 from resnet_lib.training import load_history  # noqa: E402
 
@@ -52,8 +53,8 @@ def test_experiments_write_to_the_current_folder_and_never_into_the_package(tmp_
     assert {name: results.path(name).read_bytes() for name in results.names()} == shipped
     assert not (package / "x.json").exists() and not (package / "y.json").exists()
 
-    committed = Path(experiments.__file__).resolve().parents[1] / "README.md"  # a committed file outside the package
-    if experiments._tracked_by_git(committed):
+    committed = Path(resnet_lib.__file__).resolve().parents[1] / "README.md"  # a committed file outside the package
+    if tracked_by_git(committed):
         before = committed.read_bytes()
         with pytest.raises(SystemExit):
             experiments.main(["plain-depths", "--out", str(committed)])

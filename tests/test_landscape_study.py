@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from resnet_lib import experiments, landscape_study, results
+from resnet_lib.experiments import cli
+from resnet_lib.experiments import landscape as study_experiment  # its worker, patched below
 from resnet_lib.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +106,7 @@ def test_a_study_resumes_from_its_partial_file_without_training_the_finished_net
         {"recipe": TINY, "seeds": [0], "kinds": ["plain", "residual"],
          "networks": {"plain": {"8": {"0": fake_network()}}, "residual": {}}, "complete": False}, partial)
     calls = []
-    monkeypatch.setattr(experiments, "_landscape_worker",
+    monkeypatch.setattr(study_experiment, "_landscape_worker",
                         lambda task: calls.append(task[1:]) or (*task[1:], fake_network(nonconvexity=0.0)))
     result = experiments.run_landscape_study(TINY, seeds=(0,), out=out, jobs=0, progress=False)
     assert calls == [("residual", 8, 0)] and result["networks_reused"] == 1
@@ -129,10 +131,10 @@ def test_ctrl_c_keeps_the_saved_networks_and_prints_how_to_resume(tmp_path, monk
             raise KeyboardInterrupt
         return (*task[1:], fake_network())
 
-    monkeypatch.setattr(experiments, "_landscape_worker", worker)
+    monkeypatch.setattr(study_experiment, "_landscape_worker", worker)
     arguments = ["landscape", "--depths", "8", "--seeds", "0", "--epochs", "1", "--steps", str(STEPS), "--samples",
                  "3", "--jobs", "0", "--out", str(out)]
-    monkeypatch.setattr(experiments, "landscape_recipe", lambda **kwargs: TINY)
+    monkeypatch.setattr(cli, "landscape_recipe", lambda **kwargs: TINY)  # the recipe the command line makes
     with pytest.raises(SystemExit) as stop:
         experiments.main(arguments)
     assert stop.value.code == 130
@@ -145,7 +147,7 @@ def test_ctrl_c_keeps_the_saved_networks_and_prints_how_to_resume(tmp_path, monk
 
 
 def test_the_study_refuses_to_write_into_the_package_or_over_a_tracked_file(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(experiments, "_landscape_worker", lambda task: pytest.fail("trained"))
+    monkeypatch.setattr(study_experiment, "_landscape_worker", lambda task: pytest.fail("trained"))
     shipped = landscape_study.shipped_path()
     shipped_before = shipped.read_bytes() if shipped.exists() else None
     with pytest.raises(ValueError, match="must not lie inside the resnet_lib package"):
@@ -166,7 +168,7 @@ def test_a_partial_file_of_another_recipe_is_refused_before_any_training(tmp_pat
     other = experiments.landscape_recipe(depths=(8,), epochs=1, steps=7, samples=3)
     landscape_study.save_landscape_study({"recipe": other, "networks": {}, "complete": False},
                                          experiments.partial_path(out))
-    monkeypatch.setattr(experiments, "_landscape_worker", lambda task: pytest.fail("trained"))
+    monkeypatch.setattr(study_experiment, "_landscape_worker", lambda task: pytest.fail("trained"))
     with pytest.raises(SystemExit):
         experiments.main(["landscape", "--depths", "8", "--epochs", "1", "--steps", "5", "--samples", "3",
                           "--jobs", "0", "--out", str(out)])
@@ -180,7 +182,7 @@ def test_a_partial_file_of_another_recipe_is_refused_before_any_training(tmp_pat
     (["--depths", "9"], "--depths must be 6n + 2"),
 ])
 def test_landscape_arguments_are_checked_before_any_training(tmp_path, monkeypatch, capsys, arguments, message):
-    monkeypatch.setattr(experiments, "_landscape_worker", lambda task: pytest.fail("trained"))
+    monkeypatch.setattr(study_experiment, "_landscape_worker", lambda task: pytest.fail("trained"))
     with pytest.raises(SystemExit):
         experiments.main(["landscape", *arguments, "--out", str(tmp_path / "s.json")])
     assert message in capsys.readouterr().err

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from resnet_lib import experiments, results, sweep
+from resnet_lib.experiments import depth_sweep as sweep_experiment  # its worker, patched below
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = experiments.depth_sweep_recipe(depths=(8,), epochs=1)
@@ -235,7 +236,7 @@ def partial_file(tmp_path, contents) -> Path:
 def test_an_unusable_partial_file_is_refused_before_any_training(tmp_path, monkeypatch, capsys, contents, problem):
     path = partial_file(tmp_path, contents())
     before = path.read_bytes()
-    monkeypatch.setattr(experiments, "_sweep_worker", lambda task: pytest.fail("trained"))
+    monkeypatch.setattr(sweep_experiment, "_sweep_worker", lambda task: pytest.fail("trained"))
     with pytest.raises(SystemExit) as refused:
         experiments.main(["depth-sweep", "--depths", "8", "--seeds", "0", "--epochs", "1", "--jobs", "0",
                           "--out", str(tmp_path / "sweep.json")])
@@ -253,7 +254,7 @@ def test_an_unusable_partial_file_is_refused_before_any_training(tmp_path, monke
     (["--jobs", "-1"], "--jobs must be at least 0, received -1."),
 ])
 def test_sweep_arguments_are_checked_before_any_training(tmp_path, monkeypatch, capsys, arguments, message):
-    monkeypatch.setattr(experiments, "_sweep_worker", lambda task: pytest.fail("trained"))
+    monkeypatch.setattr(sweep_experiment, "_sweep_worker", lambda task: pytest.fail("trained"))
     with pytest.raises(SystemExit) as refused:
         experiments.main(["depth-sweep", *arguments, "--out", str(tmp_path / "s.json")])
     assert refused.value.code == 2

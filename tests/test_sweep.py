@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from resnet_lib import experiments, sweep
+from resnet_lib.experiments import depth_sweep as sweep_experiment  # its worker, patched below
 from resnet_lib.data import load_dataset, random_shift
 
 
@@ -58,8 +59,8 @@ TINY = experiments.depth_sweep_recipe(depths=(8,), epochs=1)
 def test_sweep_runs_records_gradients_and_resumes_without_retraining(tmp_path, monkeypatch):
     out = tmp_path / "sweep.json"
     calls = []
-    worker = experiments._sweep_worker
-    monkeypatch.setattr(experiments, "_sweep_worker", lambda task: calls.append(task[1:]) or worker(task))
+    worker = sweep_experiment._sweep_worker
+    monkeypatch.setattr(sweep_experiment, "_sweep_worker", lambda task: calls.append(task[1:]) or worker(task))
     result = experiments.run_depth_sweep(TINY, seeds=(0,), out=out, jobs=0, progress=False)
     assert sorted(calls) == [("plain", 8, 0), ("residual", 8, 0)] and result["runs_reused"] == 0
     run = result["runs"]["residual"]["8"]["0"]
@@ -102,7 +103,7 @@ def test_a_sweep_writes_out_only_when_complete_and_resumes_from_its_partial_file
     partial = experiments.partial_path(out)
     assert partial == tmp_path / "sweep.partial.json"
     worker, calls = fake_worker(failing_at=3)
-    monkeypatch.setattr(experiments, "_sweep_worker", worker)
+    monkeypatch.setattr(sweep_experiment, "_sweep_worker", worker)
     with pytest.raises(RuntimeError, match="fell over"):
         experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False)
     assert not out.exists()
@@ -113,7 +114,7 @@ def test_a_sweep_writes_out_only_when_complete_and_resumes_from_its_partial_file
         sweep.load_sweep(partial)
 
     worker, calls = fake_worker()
-    monkeypatch.setattr(experiments, "_sweep_worker", worker)
+    monkeypatch.setattr(sweep_experiment, "_sweep_worker", worker)
     result = experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False)
     assert len(calls) == 2 and result["runs_reused"] == 2 and not partial.exists()
     assert sweep.load_sweep(out)["provenance"]["runs_reused"] == 2 and sweep.seeds(sweep.load_sweep(out)) == [0, 1]
@@ -121,7 +122,7 @@ def test_a_sweep_writes_out_only_when_complete_and_resumes_from_its_partial_file
     # Starting over never touches the finished sweep until the new one is finished too.
     finished = out.read_bytes()
     worker, calls = fake_worker(failing_at=2)
-    monkeypatch.setattr(experiments, "_sweep_worker", worker)
+    monkeypatch.setattr(sweep_experiment, "_sweep_worker", worker)
     with pytest.raises(RuntimeError):
         experiments.run_depth_sweep(TINY, seeds=(0, 1), out=out, jobs=0, progress=False, fresh=True)
     assert out.read_bytes() == finished and sweep.load_sweep(partial, partial=True)["complete"] is False

@@ -19,6 +19,9 @@ import pytest
 
 from resnet_lib import experiments, plots, sweep
 from resnet_lib import widgets as explorer_module
+from resnet_lib.experiments import depth_sweep as sweep_experiment
+from resnet_lib.plots.depth_sweep import _spread
+from resnet_lib.widgets._explorer import is_kernel_free
 from resnet_lib.widgets import figure_alt, figure_png
 from resnet_lib.widgets import KIND_OPTIONS, PANEL_SIZES, DepthExplorer, figure_to_png
 
@@ -188,10 +191,10 @@ def test_depth_labels_do_not_overlap():
 
 
 def test_labels_move_as_little_as_needed():
-    assert np.allclose(plots._spread([0.1, 0.5, 0.9], 0.1), [0.1, 0.5, 0.9])  # apart already: unmoved
-    placed = plots._spread([0.5, 0.5, 0.52, 0.2], 0.1)  # three crowded labels spread around their mean
+    assert np.allclose(_spread([0.1, 0.5, 0.9], 0.1), [0.1, 0.5, 0.9])  # apart already: unmoved
+    placed = _spread([0.5, 0.5, 0.52, 0.2], 0.1)  # three crowded labels spread around their mean
     assert np.allclose(sorted(placed[:3]), [0.4066667, 0.5066667, 0.6066667]) and placed[3] == pytest.approx(0.2)
-    crowded = plots._spread([0.99, 0.98, 0.97], 0.1, 0.0, 1.0)
+    crowded = _spread([0.99, 0.98, 0.97], 0.1, 0.0, 1.0)
     assert np.allclose(sorted(crowded), [0.8, 0.9, 1.0])  # pushed down to stay inside
 
 
@@ -336,13 +339,13 @@ def test_kernel_free_is_picked_by_what_ipywidgets_can_do():
 
     seven = types.SimpleNamespace(__version__="7.7.1")  # no Stack
     eight = types.SimpleNamespace(__version__="8.1.9", Stack=object)
-    assert explorer_module._kernel_free(seven, None, "DepthExplorer") is False
-    assert explorer_module._kernel_free(eight, None, "DepthExplorer") is True
-    assert explorer_module._kernel_free(eight, False, "DepthExplorer") is False
+    assert is_kernel_free(seven, None, "DepthExplorer") is False
+    assert is_kernel_free(eight, None, "DepthExplorer") is True
+    assert is_kernel_free(eight, False, "DepthExplorer") is False
     with pytest.raises(RuntimeError, match=r"DepthExplorer\(kernel_free=True\) needs ipywidgets 8 .* runs ipywidgets 7.7.1"):
-        explorer_module._kernel_free(seven, True, "DepthExplorer")
+        is_kernel_free(seven, True, "DepthExplorer")
     with pytest.raises(ValueError, match="`kernel_free` must be True, False or None"):
-        explorer_module._kernel_free(eight, "yes", "DepthExplorer")
+        is_kernel_free(eight, "yes", "DepthExplorer")
 
 
 def test_live_explorer_switches_its_figures_from_python_when_a_control_changes():
@@ -371,7 +374,7 @@ def test_live_explorer_draws_a_trained_curve_into_the_view_on_screen(monkeypatch
     before = live_view(live)
     history = {"loss": [3.0, 2.0, 1.0], "val_loss": [3.0, 2.0, 1.0], "accuracy": [0.1, 0.2, 0.3],
                "val_accuracy": [0.1, 0.2, 0.3]}
-    monkeypatch.setattr(experiments, "train_sweep_network", lambda *args, **kwargs: dict(history))
+    monkeypatch.setattr(sweep_experiment, "train_sweep_network", lambda *args, **kwargs: dict(history))
     live.train_now("plain", 8, epochs=3, progress=False)
     after = live_view(live)
     assert after[0][0] != before[0][0] and after[0][1] == before[0][1]  # the curves panel gains the live curve
