@@ -7,13 +7,18 @@ from pathlib import Path
 os.environ["RESNET_BOOK_FAST"] = "1"  # chapters shrink their live runs (resnet_lib.config)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tools"))
+import executed_chapters  # noqa: E402
 import expected_outputs  # noqa: E402
 import nbformat  # noqa: E402
 import nbval.plugin  # noqa: E402
+import matplotlib  # noqa: E402
+
+# Figures drawn by the tests themselves go nowhere. Only this process: the chapters' kernels draw with Jupyter's
+# inline backend, as on the website and in Colab (their runs become the browser test's website pages).
+matplotlib.use("Agg")
 
 
 class _NotebookReaderWithExpectedOutputs:
@@ -37,6 +42,11 @@ class _NotebookReaderWithExpectedOutputs:
 nbval.plugin.nbformat = _NotebookReaderWithExpectedOutputs()
 
 
+def pytest_configure(config):
+    """nbval's runs of the chapters also go to the browser test's website build (tools/executed_chapters.py)."""
+    executed_chapters.install(config)
+
+
 
 
 # The test files and chapters that take longest, longest first (measured with `make test`; see CONTRIBUTING.md).
@@ -44,13 +54,21 @@ nbval.plugin.nbformat = _NotebookReaderWithExpectedOutputs()
 # together, in order, in one process), handing the next file to whichever process is free; starting with the longest
 # keeps one process from finishing minutes before the other. The order changes nothing else: any file may be run alone.
 SLOWEST_FIRST = [
-    "tests/test_browser.py",
-    "tests/test_colab.py",
+    # The chapters first: the browser test's website is built from nbval's runs of them (tools/executed_chapters.py).
     "book/06_training_resnet50.ipynb",
-    "book/05_resnet50.ipynb",
     "book/08_why_residual_networks_train.ipynb",
     "book/07_depth_explorer.ipynb",
     "book/09_going_further.ipynb",
+    "book/05_resnet50.ipynb",
+    "book/02_skip_connections.ipynb",
+    "book/01_why_deep_plain_networks_fail.ipynb",
+    "book/04_convolutional_block.ipynb",
+    "book/03_identity_block.ipynb",
+    "tests/test_browser.py",
+    "tests/test_colab.py",
+    "tests/test_reliability.py",
+    "tests/test_checks.py",
+    "tests/test_command_output.py",
     "tests/test_classroom_workflow.py",
 ]
 

@@ -111,3 +111,27 @@ def test_every_package_is_named_in_pyproject_so_the_wheel_holds_it():
     listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     packages = sorted(name for name, path in MODULES.items() if path.name == "__init__.py")
     assert sorted(listed) == packages
+
+
+# The README's architecture section: five layers, each importing only from itself and the layers before it.
+LAYERS = {
+    0: ["_startup", "_network", "validation", "files", "config"],
+    1: ["layers", "blocks", "models", "weights", "analysis"],
+    2: ["data", "training"],
+    3: ["landscape", "lesion", "experiments", "commands", "provenance", "sweep", "landscape_study", "results"],
+    4: ["plots", "widgets"],
+    5: ["checks"],
+}
+
+
+def test_each_layer_imports_only_from_the_layers_before_it():
+    """The package `resnet_lib` itself (its __init__) gathers the public names of every layer: it is left out."""
+    layer = {f"resnet_lib.{name}": number for number, names in LAYERS.items() for name in names}
+    packages = import_graph.package_graph(import_graph.module_graph())
+    packages.pop("resnet_lib")
+    assert set(packages) == set(layer), "a module is missing from LAYERS (and the README's table) or is gone: " \
+        f"{sorted(set(packages) ^ set(layer))}"
+    wrong = [f"{source} (layer {layer[source]}) -> {target} (layer {layer.get(target, 'the package')})"
+             for source, targets in packages.items() for target in targets
+             if target != "resnet_lib" and layer[target] > layer[source]]
+    assert not wrong, wrong

@@ -1,7 +1,8 @@
 """The website in a real browser: chapter 7's explorer works without a kernel, and nothing leaves the machine.
 
 Builds the book (fast mode, into _build/browser_test, with its own execution cache so a rerun
-only re-executes changed chapters), serves it on 127.0.0.1 and drives Debian's Chromium through
+only re-executes changed chapters; the chapters that nbval runs in the same test run are rendered from
+those runs, tools/executed_chapters.py), serves it on 127.0.0.1 and drives Debian's Chromium through
 Playwright (never a downloaded browser). Skipped, with the reason and the fix, where Chromium,
 Playwright or the widget JavaScript are missing; `make test` installs them where it can.
 """
@@ -18,6 +19,7 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+import executed_chapters  # tools/, on the path through conftest.py
 import pytest
 
 pytestmark = pytest.mark.slow  # builds the website and drives Chromium (`make check` leaves it out)
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.slow  # builds the website and drives Chromium (`make c
 ROOT = Path(__file__).resolve().parents[1]
 # Where the test builds the website (its own execution cache). RESNET_BOOK_BROWSER_SITE: another folder,
 # so that two checkouts or two people's runs do not build into the same one.
-SITE_ROOT = Path(os.environ.get("RESNET_BOOK_BROWSER_SITE", ROOT / "_build" / "browser_test"))
+SITE_ROOT = executed_chapters.SITE_ROOT  # RESNET_BOOK_BROWSER_SITE, or _build/browser_test
 HTML = SITE_ROOT / "_build" / "html"
 SITE_JS = ROOT / "tools" / "site_js" / "static"
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,19 +45,26 @@ def _chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def site():
-    """Builds the website once for this module (fast mode) and serves it on 127.0.0.1."""
+def site(request):
+    """Builds the website once for this module (fast mode) and serves it on 127.0.0.1. The chapters this test run
+    executes with nbval are rendered from those runs (tools/executed_chapters.py); the build executes the others."""
     if not (SITE_JS / ".installed").exists():
         pytest.skip("The website's JavaScript is missing: run tools/site_js/install.sh (needs npm; make test runs it).")
     chromium = _chromium()
     pytest.importorskip("playwright", reason="Playwright is missing: pip install -r requirements.txt")
     environment = {**os.environ, "RESNET_BOOK_FAST": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    from_nbval = executed_chapters.wait_for_chapters(request.session)
     build = subprocess.run(
         [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(SITE_ROOT),
          "-W", "-n", "--keep-going", "--all"],  # --all: rewrite every page; execution stays cached
         capture_output=True, text=True, env=environment, cwd=ROOT,
     )
     assert build.returncode == 0, f"the book did not build:\n{build.stdout[-5000:]}\n{build.stderr[-5000:]}"
+    executed = [line for line in build.stdout.splitlines() if "Executing notebook" in line]
+    chapters = len(list((ROOT / "book").glob("*.ipynb")))
+    assert len(executed) <= chapters - len(from_nbval), (
+        f"the build executed chapters again although nbval had run {from_nbval} in this test run (their entries in "
+        f"the execution cache did not match: tools/executed_chapters.py):\n" + "\n".join(executed))
 
     handler = functools.partial(QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -748,7 +757,8 @@ def test_every_page_meets_wcag_21_aa(browser, site):
         pytest.skip("axe-core is missing: run tools/site_js/install.sh (make test runs it).")
     problems, checked = [], 0
     for path in _site_pages():
-        page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme="light")
+        # Reduced motion: the theme's colours switch at once instead of fading (book.css), so no check sees a fade.
+        page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme="light", reduced_motion="reduce")
         page.goto(f"{site['url']}/{path}", wait_until="networkidle")
         if "application/vnd.jupyter.widget-view+json" in (HTML / path).read_text():
             page.wait_for_selector(".jupyter-widgets", timeout=30_000)
@@ -756,11 +766,11 @@ def test_every_page_meets_wcag_21_aa(browser, site):
         page.add_script_tag(content=AXE.read_text())
         for width in WIDTHS:
             page.set_viewport_size(WIDTHS[width])
+            page.wait_for_timeout(400)  # the theme re-marks scrollable boxes focusable 300 ms after a resize
             for scheme in ("light", "dark"):
                 page.emulate_media(color_scheme=scheme)
                 page.wait_for_function(f"() => document.documentElement.dataset.theme === '{scheme}'", timeout=5_000)
-                # The theme re-marks scrollable boxes focusable 300 ms after a resize, and fades its colours.
-                page.wait_for_timeout(600)
+                page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
                 problems += [f"{path} ({width}, {scheme}): {violation}" for violation in page.evaluate(AXE_RUN)]
                 checked += 1
         page.close()

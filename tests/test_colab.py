@@ -4,8 +4,9 @@
 where available, Colab's versions of TensorFlow, Keras and the rest (tests/colab/preinstalled.txt),
 and a wheelhouse with what pip would fetch for resnet-lib there. For each chapter, the test
 
-1. makes a fresh virtual environment that sees Colab's preinstalled packages (as a new Colab
-   runtime does) and a stand-in `google.colab`, which the kernel imports at start-up as Colab's do;
+1. runs it in a fresh virtual environment that sees Colab's preinstalled packages (as a new Colab
+   runtime does) and a stand-in `google.colab`, which the kernel imports at start-up as Colab's do
+   (one runtime for the chapters, since their install cells are the same: the first installs);
 2. runs the chapter's own, unmodified install cell, except that the git URL of the release becomes
    the wheel built from this checkout (pip resolves everything else as on Colab, from the
    wheelhouse instead of the network);
@@ -164,11 +165,28 @@ def errors(notebook):
             for output in cell.get("outputs", []) if output.output_type == "error"]
 
 
+def install_cell(chapter: str) -> str:
+    notebook = nbformat.read(NOTEBOOKS / f"{chapter}.ipynb", as_version=4)
+    return next(c.source for c in notebook.cells if "colab-install" in c.metadata.get("tags", []))
+
+
+@pytest.fixture(scope="module")
+def runtime(colab):
+    """One fresh runtime for the chapters, as Colab gives a reader who opens a chapter: the first chapter's install
+    cell installs resnet-lib into it; each later chapter runs its own install cell again (pip then finds it
+    installed). That stands for a fresh runtime per chapter because every chapter's install cell is the same
+    (checked below), and it saves a virtual environment and a pip install per chapter."""
+    sources = {chapter: install_cell(chapter) for chapter in CHAPTERS}
+    assert len(set(sources.values())) == 1, f"the chapters' install cells differ: {sorted(sources)}"
+    runtime = colab_runtime(colab, "chapters")
+    runtime["before"] = installed(runtime)
+    assert "resnet-lib" not in runtime["before"]
+    return runtime
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_runs_in_colab_after_its_own_install_cell(colab, chapter):
-    runtime = colab_runtime(colab, chapter)
-    before = installed(runtime)
-    assert "resnet-lib" not in before
+def test_chapter_runs_in_colab_after_its_own_install_cell(colab, runtime, chapter):
+    before = runtime["before"]  # the fresh runtime's packages, before any install cell ran
     notebook = with_local_wheel(nbformat.read(NOTEBOOKS / f"{chapter}.ipynb", as_version=4), colab["wheel"])
     probe = ("import sys, keras, resnet_lib, tensorflow\n"
              "print(resnet_lib.__file__, keras.__version__, tensorflow.__version__, 'google.colab' in sys.modules)")
