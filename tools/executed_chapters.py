@@ -106,7 +106,9 @@ def _cache(chapter: _Chapter) -> None:
 def _mark(run: str, path: Path, cached: bool) -> None:
     folder = MARKS / run
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / path.name).write_text("cached" if cached else "failed")
+    partial = folder / f".{path.name}.{os.getpid()}"  # the waiting process reads whole marks only
+    partial.write_text("cached" if cached else "failed")
+    os.replace(partial, folder / path.name)
 
 
 def install(config) -> None:
