@@ -1,4 +1,9 @@
-import keras
+"""Fixtures shared by the test files.
+
+Keras is imported inside the fixtures, not here: under pytest-xdist the controlling process loads this file too,
+but runs no test, and importing TensorFlow there would delay every worker's start by some 8 seconds.
+"""
+
 import numpy as np
 import pytest
 
@@ -11,6 +16,8 @@ def _fresh_keras_session():
     costs about half a second once TensorFlow is loaded, minutes over the suite; Python still
     collects on its own schedule.
     """
+    import keras
+
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(1234)
     yield

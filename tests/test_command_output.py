@@ -29,8 +29,8 @@ def command(*arguments, cwd):
 
 
 def test_help_prints_the_usage_and_nothing_of_tensorflow(tmp_path):
-    """The command's and each subcommand's --help (one process: the notices come from importing TensorFlow,
-    the same for every subcommand; the processes apart are in the tiny runs below)."""
+    """The command's and each subcommand's --help, at once: without importing TensorFlow (one process for
+    them all; the real `python -m` start below; the processes that train are in the tiny runs)."""
     script = ("import runpy, sys\n"
               f"for name in {[None, *COMMANDS]!r}:\n"
               "    sys.argv = ['python -m resnet_lib.experiments', *([name] if name else []), '--help']\n"
@@ -38,13 +38,15 @@ def test_help_prints_the_usage_and_nothing_of_tensorflow(tmp_path):
               "        runpy.run_module('resnet_lib.experiments', run_name='__main__')\n"
               "    except SystemExit as exit:\n"
               "        assert exit.code == 0, exit.code\n"
-              "    print('=== end of help')\n")
+              "    print('=== end of help')\n"
+              "print('TensorFlow imported:', 'tensorflow' in sys.modules)\n")
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("TF_CPP_MIN_LOG_LEVEL", _startup.COMMAND_VARIABLE)}
     # As `python -m resnet_lib.experiments` starts: the filter reads the interpreter's own arguments.
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
                             env={**environment, _startup.COMMAND_VARIABLE: "1"})
     assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("TensorFlow imported: False\n"), result.stdout[-200:]
     helps = result.stdout.split("=== end of help\n")[:-1]
     assert len(helps) == 1 + len(COMMANDS)
     assert all(text.startswith("usage: python -m resnet_lib.experiments") for text in helps), helps
@@ -98,10 +100,13 @@ def test_a_command_is_told_by_how_the_interpreter_was_started(arguments, environ
 
 
 def test_a_real_error_at_import_still_reaches_the_reader(tmp_path):
-    """The filter keeps Python's own output: a broken import shows its traceback."""
+    """The filter keeps Python's own output: a broken import shows its traceback (a command with arguments that
+    can work: --help and refused arguments import no Keras)."""
     (tmp_path / "sitecustomize.py").write_text("")
     environment = {**{key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"},
                    "KERAS_BACKEND": "no-such-backend"}
-    result = subprocess.run([sys.executable, "-m", "resnet_lib.experiments", "--help"], capture_output=True,
-                            text=True, env=environment, cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-m", "resnet_lib.experiments", "depth-sweep", "--depths", "8", "--seeds",
+                             "0", "--epochs", "1", "--jobs", "0", "--out", str(tmp_path / "sweep.json")],
+                            capture_output=True, text=True, env=environment, cwd=tmp_path)
     assert result.returncode != 0 and "no-such-backend" in result.stderr, result.stderr[-2000:]
+    assert "Traceback (most recent call last)" in result.stderr and not (tmp_path / "sweep.json").exists()

@@ -3,7 +3,6 @@ shown by a chapter with alt text, valid SVG, readable on a phone."""
 
 import json
 import re
-import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -112,18 +111,22 @@ def test_a_png_from_another_matplotlib_is_compared_by_its_size(drawn, tmp_path):
     assert draw_figures.differences(tmp_path, {name: drawn[name]}) == [f"{name}: its size differs from what the code draws now"]
 
 
-def test_writing_and_the_command_line_check(drawn, tmp_path):
-    """Writing puts every figure in place, readable by all; `--check` exits 1 naming a stale one."""
+def test_writing_and_the_command_line_check(drawn, tmp_path, capsys):
+    """Writing puts every figure in place, readable by all; `--check` exits 1 naming a stale one (the command's
+    `main`, run here: a process of its own would spend most of its time importing TensorFlow)."""
     draw_figures.write(tmp_path, drawn)
     assert sorted(path.name for path in tmp_path.iterdir()) == ALL_FILES
     assert all(path.stat().st_mode & 0o044 for path in tmp_path.iterdir()), "figures written private"
     assert not list(tmp_path.glob(".*.tmp"))
     stale = tmp_path / "resnet50_stages.svg"
     stale.write_bytes(stale.read_bytes().replace("7×7×2048".encode(), "7×7×1024".encode()))
-    check = subprocess.run([sys.executable, str(ROOT / "tools" / "draw_figures.py"), "--check", "--folder", str(tmp_path)],
-                           capture_output=True, text=True)
-    assert check.returncode == 1, check.stderr
-    assert "resnet50_stages.svg: " in check.stderr and "identity_block.svg" not in check.stderr
+    capsys.readouterr()
+    assert draw_figures.main(["--check", "--folder", str(tmp_path)]) == 1
+    stderr = capsys.readouterr().err
+    assert "resnet50_stages.svg: " in stderr and "identity_block.svg" not in stderr
+    assert "Draw them again with: python tools/draw_figures.py" in stderr
+    assert (ROOT / "tools" / "draw_figures.py").read_text().rstrip().endswith(
+        'if __name__ == "__main__":\n    sys.exit(main())')  # the exit status of the command is main's
 
 
 def in_order(expected, labels):

@@ -151,6 +151,20 @@ def test_figures_have_twice_the_pixels_of_their_display_size(explorer):
     assert png_size(box)[0] == 336 * explorer.pixel_ratio
 
 
+def test_the_explorers_surfaces_are_the_figures_it_draws(explorer, study):
+    """The surfaces are drawn once per network and metric (`_surface_png`): still the PNGs of `surface_figures`."""
+    from resnet_lib.widgets import figure_to_png
+    from resnet_lib.widgets._figures import SURFACE_PNG_COLORS
+
+    depth, seed = landscape_study.depths(study)[0], landscape_study.seeds(study)[-1]
+    for kind in KIND_OPTIONS:
+        drawn = tuple(figure_to_png(figure, dpi=72 * explorer.pixel_ratio, colors=SURFACE_PNG_COLORS)
+                      for figure in explorer.surface_figures(kind, depth, seed))
+        assert explorer.surface_pngs(kind, depth, seed) == drawn, kind
+        shown = [figure_png(image) for image in figure_images(explorer._leaves[("loss surface", kind, depth, seed)])]
+        assert tuple(shown) == drawn, kind
+
+
 def test_the_surfaces_axes_are_square(explorer):
     plain, residual = explorer.surface_figures("both", 56, 0)
     for figure in (plain, residual):

@@ -11,6 +11,7 @@ say what a restarted run takes over from a file and what it still has to do.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -85,6 +86,44 @@ class SweepInterrupted(KeyboardInterrupt):
                 f"kept in {self.path}")
 
 
+@contextlib.contextmanager
+def ctrl_c_stays_an_interrupt():
+    """Within the block, an error that leaves it after a Ctrl-C is raised as the KeyboardInterrupt it stands for.
+
+    Python raises KeyboardInterrupt wherever the main thread is when Ctrl-C arrives, and library code with a
+    bare `except:` can turn it into another error: if Ctrl-C lands inside TensorFlow's `DType.max`, the
+    program sees "TypeError: Cannot find maximum value of <dtype: 'int32'>", and a command would print
+    that traceback instead of its one line on what is kept. Here the SIGINT handler notes the signal and then
+    raises KeyboardInterrupt as Python's own does; any exception that leaves the block after the signal
+    becomes a KeyboardInterrupt (the exception it replaced chained as its cause). Does nothing outside the
+    main thread, or where SIGINT has another handler than Python's (ignored in the worker processes).
+    """
+    import signal
+    import threading
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    received = []
+
+    def handler(signum, frame):
+        received.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:
+        if received:
+            raise KeyboardInterrupt(f"Ctrl-C, which arrived as {type(error).__name__}: {error}") from error
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _exit_with_parent(parent: int) -> None:
     """Ends this worker process when its parent (the sweep) dies, even by SIGKILL: no orphan trains on."""
     import signal
@@ -118,7 +157,10 @@ def _worker_init(threads: int, parent: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         _exit_with_parent(parent)
-    import tensorflow as tf
+    from resnet_lib._startup import quiet_start_up
+
+    with quiet_start_up():  # a command's worker: TensorFlow's start-up notices filtered, as in the command
+        import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
@@ -156,7 +198,8 @@ def run_tasks(tasks: list, worker, record, *, jobs: int, progress: bool, descrip
 
     Shared by the depth sweep and the landscape study. `record(*outcome)` gets each worker's result
     as soon as it arrives (in the order they finish), and may save it; `summary(*outcome)` is the
-    text shown beside the bar. Ctrl-C (KeyboardInterrupt) ends the worker processes and propagates.
+    text shown beside the bar. Ctrl-C (KeyboardInterrupt) ends the worker processes and propagates, even where
+    library code turned it into another error (`ctrl_c_stays_an_interrupt`).
 
     Args:
         tasks: picklable arguments of `worker`, in the order to start them.
@@ -171,16 +214,17 @@ def run_tasks(tasks: list, worker, record, *, jobs: int, progress: bool, descrip
 
     bar = tqdm(total=len(tasks), desc=description, unit="run", disable=not progress)
     try:
-        if jobs == 0 or not tasks:
-            for task in tasks:
-                record(*worker(task))
-                bar.update(1)
-        else:
-            with start_pool(jobs) as pool:  # leaving it (Ctrl-C included) terminates the workers
-                for outcome in pool.imap_unordered(worker, tasks):
-                    record(*outcome)
-                    bar.set_postfix_str(summary(*outcome))
+        with ctrl_c_stays_an_interrupt():
+            if jobs == 0 or not tasks:
+                for task in tasks:
+                    record(*worker(task))
                     bar.update(1)
+            else:
+                with start_pool(jobs) as pool:  # leaving it (Ctrl-C included) terminates the workers
+                    for outcome in pool.imap_unordered(worker, tasks):
+                        record(*outcome)
+                        bar.set_postfix_str(summary(*outcome))
+                        bar.update(1)
     finally:
         bar.close()
 

@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from resnet_lib._startup import quiet_start_up
 from resnet_lib.commands import LANDSCAPE_DEPTHS, LANDSCAPE_STEPS, LESION_SAMPLES, SEEDS, SWEEP_DEPTHS
-from resnet_lib.experiments._grid import SweepInterrupted, count_runs
+from resnet_lib.experiments._grid import SweepInterrupted, count_runs, ctrl_c_stays_an_interrupt
 from resnet_lib.experiments._output import output_path
 from resnet_lib.experiments.depth_sweep import depth_sweep_recipe, resume_state, run_depth_sweep
 from resnet_lib.experiments.landscape import landscape_recipe, landscape_resume_state, run_landscape_study
@@ -74,9 +75,6 @@ def main(argv=None) -> Path:
     Raises:
         SystemExit: 2 for an argument that cannot work (before any training), 130 on Ctrl-C.
     """
-    from resnet_lib.provenance import provenance
-    from resnet_lib.training import save_history
-
     parser, commands = _parser()
     args = parser.parse_args(argv)
 
@@ -93,6 +91,13 @@ def main(argv=None) -> Path:
         args.out = output_path(args.out)
     except ValueError as error:
         parser.error(str(error))
+    # The arguments can work: now Keras (and TensorFlow), without TensorFlow's start-up notices (a command's
+    # worker processes, which inherit the setting, filter theirs too).
+    with quiet_start_up():
+        import keras  # noqa: F401
+
+        from resnet_lib.provenance import provenance
+        from resnet_lib.training import save_history
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = ["python", "-m", "resnet_lib.experiments", *arguments]
     start = time.perf_counter()
@@ -112,14 +117,15 @@ def main(argv=None) -> Path:
                                count=lambda result: f"all {count_runs(result['networks'])} networks of this study",
                                noun="study")
     try:
-        if args.experiment == "resnet50":
-            recipe = resnet50_recipe(epochs=args.epochs, batch_size=args.batch_size,
-                                     batch_norm_momentum=args.batch_norm_momentum)
-            result = run_resnet50(recipe, seed=args.seed)
-        else:
-            recipe = plain_depths_recipe(depths=args.depths, epochs=args.epochs)
-            result = {"plain": run_plain_depths(recipe, seed=args.seed, residual=False),
-                      "residual": run_plain_depths(recipe, seed=args.seed, residual=True)}
+        with ctrl_c_stays_an_interrupt():
+            if args.experiment == "resnet50":
+                recipe = resnet50_recipe(epochs=args.epochs, batch_size=args.batch_size,
+                                         batch_norm_momentum=args.batch_norm_momentum)
+                result = run_resnet50(recipe, seed=args.seed)
+            else:
+                recipe = plain_depths_recipe(depths=args.depths, epochs=args.epochs)
+                result = {"plain": run_plain_depths(recipe, seed=args.seed, residual=False),
+                          "residual": run_plain_depths(recipe, seed=args.seed, residual=True)}
     except KeyboardInterrupt:
         print(f"{args.experiment} interrupted; nothing was written ({args.out} is unchanged). Run the same command "
               f"again to start over: {shlex.join(command)}", file=sys.stderr)
@@ -177,8 +183,6 @@ def _file_identity(path: Path):
 
 def _argument_problem(args) -> str | None:
     """The first argument of the command line that cannot work, in one line; None if all can."""
-    from resnet_lib.models import valid_depths
-
     for name in ("depths", "seeds"):
         values = getattr(args, name, None) or []
         repeated = sorted({v for v in values if values.count(v) > 1})
@@ -186,7 +190,7 @@ def _argument_problem(args) -> str | None:
             return f"--{name} lists {repeated[0]} more than once, received {' '.join(map(str, values))}."
     for depth in getattr(args, "depths", None) or []:
         if depth < 8 or (depth - 2) % 6:
-            return (f"--depths must be 6n + 2 with n >= 1 ({', '.join(map(str, valid_depths(56)))}, ...), received "
+            return (f"--depths must be 6n + 2 with n >= 1 ({', '.join(map(str, range(8, 57, 6)))}, ...), received "
                     f"{depth}: a network of this family has a stem, three stages of n blocks of two convolutions, "
                     "and a classifier.")
     for name, values, minimum in (("steps", [getattr(args, "steps", 3)], 3),

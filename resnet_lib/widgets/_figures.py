@@ -55,16 +55,23 @@ def figure_to_png(figure, dpi: int = 72, colors: int = 256) -> bytes:
     Raises:
         ValueError: `colors` is outside 2 .. 256.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
     from PIL import Image
 
     if not 2 <= colors <= 256:
         raise ValueError(f"`colors` must be 2 to 256 (a PNG palette), received {colors!r}.")
+    # Raw RGBA pixels, not a PNG: the palette image below is the one that is encoded (the same pixels either way).
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    with matplotlib.rc_context({"savefig.bbox": "standard"}):  # the whole figure, whatever the reader's settings
+        figure.savefig(buffer, format="rgba", dpi=dpi)
+    width, height = (int(inches * dpi) for inches in figure.get_size_inches())  # as the Agg canvas sizes itself
     plt.close(figure)
-    buffer.seek(0)
-    image = Image.open(buffer).convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    if len(buffer.getvalue()) != 4 * width * height:  # a backend that sizes its canvas otherwise
+        raise RuntimeError(f"matplotlib drew {len(buffer.getvalue())} bytes of pixels, not the {width}x{height} "
+                           f"RGBA image of a {figure.get_size_inches()} inch figure at {dpi} dpi.")
+    image = Image.frombuffer("RGBA", (width, height), buffer.getvalue(), "raw", "RGBA", 0, 1)
+    image = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
     small = io.BytesIO()
     image.save(small, format="png", optimize=True)
     return small.getvalue()
