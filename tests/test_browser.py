@@ -774,34 +774,50 @@ SETTLED = """async () => {
 }"""
 
 
+#: Pages checked at the same time by the WCAG test: their waits (the theme's fades and resizes) overlap.
+WCAG_PAGES_AT_ONCE = 5
+
+
 def test_every_page_meets_wcag_21_aa(browser, site):
     """axe-core on every page, at a laptop's and a phone's width, in the light and the dark theme: no serious
     and no critical violation of WCAG 2.1 A/AA (the explorers drawn, their figures with alt texts). Each page
     is loaded once; the window is resized and the reader's colour scheme switched (the theme follows it) in
-    place, as a reader's browser does."""
+    place, as a reader's browser does. A few pages are open at once and switched together, so that one wait
+    for the theme serves them all; each is checked only once its own colours have settled."""
     if not AXE.exists():
         pytest.skip("axe-core is missing: run tools/site_js/install.sh (make test runs it).")
-    problems, checked = [], 0
-    for path in _site_pages():
-        page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme="light")
-        page.goto(f"{site['url']}/{path}", wait_until="networkidle")
-        if "application/vnd.jupyter.widget-view+json" in (HTML / path).read_text():
-            page.wait_for_selector(".jupyter-widgets", timeout=30_000)
-            page.wait_for_timeout(500)  # the widget manager renders the views after their models
-        page.add_script_tag(content=AXE.read_text())
+    problems, checked, paths = [], 0, _site_pages()
+    for first in range(0, len(paths), WCAG_PAGES_AT_ONCE):
+        pages = {}
+        for path in paths[first:first + WCAG_PAGES_AT_ONCE]:
+            page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme="light")
+            page.goto(f"{site['url']}/{path}", wait_until="networkidle")
+            if "application/vnd.jupyter.widget-view+json" in (HTML / path).read_text():
+                page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+            page.add_script_tag(content=AXE.read_text())
+            pages[path] = page
+        waiting = next(iter(pages.values()))
+        waiting.wait_for_timeout(500)  # the widget manager renders the views after their models
         for width in WIDTHS:
-            page.set_viewport_size(WIDTHS[width])
-            page.wait_for_timeout(400)  # the theme re-marks scrollable boxes focusable 300 ms after a resize
-            page.evaluate(LAID_OUT)
+            for page in pages.values():
+                page.set_viewport_size(WIDTHS[width])
+            waiting.wait_for_timeout(400)  # the theme re-marks scrollable boxes focusable 300 ms after a resize
+            for page in pages.values():
+                page.evaluate(LAID_OUT)
             for scheme in ("light", "dark"):
-                page.emulate_media(color_scheme=scheme)
-                page.wait_for_function(f"() => document.documentElement.dataset.theme === '{scheme}'", timeout=5_000)
-                page.wait_for_timeout(600)  # the theme fades its colours
-                page.evaluate(SETTLED)
-                problems += [f"{path} ({width}, {scheme}): {violation}" for violation in page.evaluate(AXE_RUN)]
-                checked += 1
-        page.close()
-    assert checked == 4 * len(_site_pages()) >= 4 * 14
+                for page in pages.values():
+                    page.emulate_media(color_scheme=scheme)
+                for page in pages.values():
+                    page.wait_for_function(f"() => document.documentElement.dataset.theme === '{scheme}'",
+                                           timeout=5_000)
+                waiting.wait_for_timeout(600)  # the theme fades its colours (switched on every page above)
+                for path, page in pages.items():
+                    page.evaluate(SETTLED)
+                    problems += [f"{path} ({width}, {scheme}): {violation}" for violation in page.evaluate(AXE_RUN)]
+                    checked += 1
+        for page in pages.values():
+            page.close()
+    assert checked == 4 * len(paths) >= 4 * 14
     assert not problems, "\n".join(problems)
 
 

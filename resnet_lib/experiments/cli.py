@@ -1,8 +1,9 @@
 """The experiments' command line, `python -m resnet_lib.experiments <experiment> ...`: arguments, checks, Ctrl-C.
 
 One subcommand per experiment (`resnet50`, `plain-depths`, `depth-sweep`, `landscape`); every argument
-is checked before any training, the result is written where `--out` says (never into the package),
-and Ctrl-C ends a command with exit status 130 and one line that says what was kept and how to go on.
+is checked before any training, and before Keras and TensorFlow are imported (`--help` and a refused
+argument answer at once), the result is written where `--out` says (never into the package), and Ctrl-C
+ends a command with exit status 130 and one line that says what was kept and how to go on.
 `resnet_lib/experiments/__main__.py` calls `main`.
 """
 
