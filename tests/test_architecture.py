@@ -135,3 +135,20 @@ def test_each_layer_imports_only_from_the_layers_before_it():
              for source, targets in packages.items() for target in targets
              if target != "resnet_lib" and layer[target] > layer[source]]
     assert not wrong, wrong
+
+
+def test_the_packages_public_names_are_imported_on_first_use_and_all_listed():
+    """`resnet_lib` imports its public names lazily (`_EXPORTS`): each name of `__all__` is there and resolves to
+    the object of its module, a module of the package resolves too, and anything else is an AttributeError."""
+    import importlib
+
+    import resnet_lib
+
+    assert set(resnet_lib._EXPORTS) | {"results"} == set(resnet_lib.__all__)
+    for name, module in resnet_lib._EXPORTS.items():
+        assert getattr(resnet_lib, name) is getattr(importlib.import_module(module), name), name
+    assert resnet_lib.results is importlib.import_module("resnet_lib.results")
+    assert resnet_lib.plots is importlib.import_module("resnet_lib.plots")
+    assert set(resnet_lib.__all__) <= set(dir(resnet_lib))
+    with pytest.raises(AttributeError, match="module 'resnet_lib' has no attribute 'no_such_name'"):
+        resnet_lib.no_such_name  # noqa: B018
