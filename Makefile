@@ -6,6 +6,10 @@
 # when requirements.txt or pyproject.toml change.
 
 PYTHON ?= python3
+# pip installs without compiling every module to bytecode: Python compiles what is imported, once, on first use
+# (TensorFlow's wheel alone is thousands of modules that no chapter or test imports): 81 s -> 38 s for
+# requirements.txt on this 2-core machine.
+PIP_INSTALL := -m pip install --quiet --no-compile
 # TensorFlow's C++ start-up notices go to stderr; keep them out of executed pages and test logs.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # TensorFlow's oneDNN kernels: several times faster training on CPUs without AVX-512, where TensorFlow
@@ -85,7 +89,7 @@ $(COLAB_PREINSTALLED): tests/colab/preinstalled.txt
 	@python=$$(tools/find_python.sh python3.12 2>/dev/null || { echo "NOTE: no python3.12 (Colab's version): the Colab simulation uses $(PYTHON)." >&2; tools/find_python.sh $(PYTHON); }) && \
 	  { [ -x $(COLAB_VENV)/bin/python ] || $$python -m venv $(COLAB_VENV); }
 	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(COLAB_VENV)/bin/python -m pip install --quiet -r tests/colab/preinstalled.txt
+	$(COLAB_VENV)/bin/python $(PIP_INSTALL) -r tests/colab/preinstalled.txt
 	@touch $@
 
 # What pip would fetch for resnet-lib there. Built from a copy of the package, so that it never writes into this
@@ -118,7 +122,7 @@ test-backends: $(BACKEND_STAMPS)
 $(BACKEND_STAMPS): .venv-%/.installed: tests/backends/requirements-%.txt pyproject.toml
 	@python=$$(tools/find_python.sh $(PYTHON)) && { [ -x .venv-$*/bin/python ] || $$python -m venv .venv-$*; }
 	.venv-$*/bin/python -m pip install --quiet --upgrade pip
-	.venv-$*/bin/python -m pip install --quiet -r $<
+	.venv-$*/bin/python $(PIP_INSTALL) -r $<
 	.venv-$*/bin/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
@@ -166,7 +170,7 @@ $(STAMP): requirements.txt pyproject.toml
 	  $$python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0] + ": run make PYTHON=/path/to/python3.x")' && \
 	  { [ -x $(BIN)/python ] || $$python -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python $(PIP_INSTALL) -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 

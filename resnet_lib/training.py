@@ -203,6 +203,26 @@ def _make_optimizer(optimizer, learning_rate):
     return keras.optimizers.SGD(learning_rate, momentum=0.9)
 
 
+def build_training_state(model: keras.Model, x_batch, y_batch) -> None:
+    """Creates a compiled model's optimizer slots and metric totals now, from the shapes of one batch.
+
+    Keras creates them inside the first training step when no distribution strategy is set, and on
+    TensorFlow a `tf.function` that creates variables is traced a second time without them: the first
+    epoch then starts after two traces of the whole training step. Created beforehand (as `fit` itself
+    does under a strategy, with Keras' `_symbolic_build`), the step is traced once: ResNet50's first
+    `fit` takes about 17 s instead of 34 s on a 2-core CPU, and the training is the same, bit for bit
+    (tests/test_training.py checks both). Nothing to do on JAX or PyTorch, or for a model whose state
+    exists already; a Keras without `_symbolic_build` traces twice, as before.
+
+    Args:
+        model: a compiled `keras.Model`.
+        x_batch, y_batch: a batch of images and labels as `fit` will see them (only shapes and dtypes are read).
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None and keras.backend.backend() == "tensorflow":
+        build(data_batch=(x_batch, y_batch))
+
+
 def train(
     model: keras.Model,
     x_train,
@@ -275,6 +295,7 @@ def train(
     _warn_if_slow_kernels()
     model.compile(optimizer=_make_optimizer(optimizer, learning_rate), loss=_loss_for(y_train), metrics=["accuracy"],
                   jit_compile=FAST_OPTIONS["jit_compile"])
+    build_training_state(model, x_train[:batch_size], y_train[:batch_size])  # the step is traced once, not twice
 
     timer = _EpochTimer()
     all_callbacks = [timer, *callbacks] + ([ProgressBar(epochs, f"training {model.name}")] if progress else [])

@@ -30,6 +30,45 @@ def test_same_seed_gives_the_same_losses(small_digits):
     assert short_run(small_digits, seed=4)["loss"] != first["loss"]
 
 
+def counting_traces(model: keras.Model) -> list:
+    """Counts how often the model's training step runs as Python: once per trace of TensorFlow's step function."""
+    traces, step = [], model.train_step
+
+    def counted(data):
+        traces.append(1)
+        return step(data)
+
+    model.train_step = counted
+    return traces
+
+
+@pytest.mark.slow  # trains
+def test_train_traces_its_step_once_and_trains_as_keras_fit_does(small_digits):
+    """`build_training_state` creates the optimizer's and metrics' variables before the first step, so TensorFlow
+    traces the step once, where Keras' own fit traces it twice; the losses and weights are fit's, bit for bit."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tracing a tf.function: TensorFlow only")
+    x_train, y_train, x_test, y_test = small_digits
+    set_seed(0)
+    ours = build_network(8, input_shape=(16, 16, 3))
+    our_traces = counting_traces(ours)
+    history = train(ours, x_train, y_train, validation_data=(x_test, y_test), epochs=2, batch_size=32, seed=0,
+                    progress=False)
+
+    set_seed(0)
+    plain = build_network(8, input_shape=(16, 16, 3))
+    plain_traces = counting_traces(plain)
+    set_seed(0)  # as `train` does, after the model is built
+    plain.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=False)
+    fitted = plain.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=2, batch_size=32, shuffle=True,
+                       verbose=0).history
+    assert len(our_traces) == 1
+    assert len(plain_traces) == 2, "Keras' fit no longer traces the step twice: build_training_state may be obsolete"
+    assert all(history[key] == [float(v) for v in fitted[key]] for key in fitted), (history, fitted)
+    assert all(np.array_equal(a, b) for a, b in zip(ours.get_weights(), plain.get_weights()))
+
+
 def test_history_is_a_plain_dict_of_per_epoch_floats(small_digits):
     history = short_run(small_digits, seed=0)
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"}
