@@ -37,13 +37,21 @@ def sweep_command(out, *extra, jobs="0"):
             "--epochs", "1", "--jobs", jobs, *extra, "--out", str(out)]
 
 
+# Runs the command given after it with SIGINT's default disposition, as a command typed in a terminal has: a test run
+# started in the background (`make test &`, a CI runner) ignores SIGINT, and its children inherit that.
+AS_IN_A_TERMINAL = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                    "os.execv(sys.argv[1], sys.argv[1:])")
+
+
 def start(command, cwd, log=None):
     """Starts `command` in a session of its own, so that SIGINT can go to the whole process group, as
-    Ctrl-C in a terminal does. Its output goes to pipes, or to the file `log` (the workers inherit
+    Ctrl-C in a terminal does, and with SIGINT handled as in a terminal (AS_IN_A_TERMINAL: the same process,
+    so its pid leads the group). Its output goes to pipes, or to the file `log` (the workers inherit
     it: a pipe would stay open, and reading it wait, as long as any of them lives)."""
     output = subprocess.PIPE if log is None else open(log, "w")
-    return subprocess.Popen(command, cwd=cwd, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, text=True,
-                            stdout=output, stderr=output, start_new_session=True)
+    return subprocess.Popen([sys.executable, "-c", AS_IN_A_TERMINAL, *command], cwd=cwd,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, text=True, stdout=output, stderr=output,
+                            start_new_session=True)
 
 
 def wait_for(condition, process, timeout=120):
