@@ -10,7 +10,7 @@
    a few percent of the work and are memory-bound).
 3. Training images/s of `resnet_lib.resnet50` with the book's fast options (`FAST_OPTIONS`), at
    32x32 (the book's training set-up) and at 64x64 with batch 32, with Keras' batch norm and with
-   TensorFlow's fused kernel (`resnet_lib.training.with_fused_batch_norm`, the recommended CPU path).
+   TensorFlow's fused kernel (`resnet_lib.batch_norm.with_fused_batch_norm`, the recommended CPU path).
 
 Achieved GFLOP/s = images/s x FLOPs per image; the fraction of peak is what the model gets out of
 the hardware. Images/s are timed inside `fit`, from the end of its first batch to the end of its
@@ -93,7 +93,7 @@ def model_worker(image_size: int, batch_size: int, steps: int, fused: int = 0) -
     model = resnet_lib.resnet50((image_size, image_size, 3), num_classes=10)
     flops_per_image = 3 * 2 * multiply_adds(model)
     if fused:
-        from resnet_lib.training import with_fused_batch_norm
+        from resnet_lib.batch_norm import with_fused_batch_norm
 
         model = with_fused_batch_norm(model)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",

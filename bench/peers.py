@@ -3,7 +3,7 @@
 The same network (ResNet50, 64x64 RGB, batch 32, 6 classes, SGD with momentum, cross-entropy) as
 
 * `resnet_lib.resnet50` on Keras 3 / TensorFlow with oneDNN, its batch norms running TensorFlow's fused
-  kernel (`resnet_lib.training.with_fused_batch_norm`): the book's recommended CPU path, against which
+  kernel (`resnet_lib.batch_norm.with_fused_batch_norm`): the book's recommended CPU path, against which
   every ratio is taken;
 * `resnet_lib.resnet50` with Keras' own batch norm (the layers the chapters teach and their precomputed
   runs use),
@@ -92,7 +92,7 @@ def _keras_tasks(model_name: str, settings: dict):
     if model_name.startswith("resnet_lib"):
         model = resnet_lib.resnet50(shape, settings["classes"])
         if model_name == "resnet_lib_fused":
-            from resnet_lib.training import with_fused_batch_norm
+            from resnet_lib.batch_norm import with_fused_batch_norm
 
             model = with_fused_batch_norm(model)
     else:

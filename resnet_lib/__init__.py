@@ -22,6 +22,7 @@ _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 # TensorFlow's C++ start-up notices, which no setting turns off, filtered out of its output
 # (resnet_lib/_startup.py); so does the first use of a name here within a command.
 _EXPORTS = {
+    **dict.fromkeys(["batch_norm_kernel", "fold_batch_norm"], "resnet_lib.batch_norm"),
     **dict.fromkeys(["cifar_basic_block", "cifar_plain_block", "convolutional_block", "identity_block",
                      "imagenet_basic_block", "plain_bottleneck_block"], "resnet_lib.blocks"),
     **dict.fromkeys(["Dataset", "DatasetUnavailableError", "load_dataset"], "resnet_lib.data"),
@@ -34,6 +35,7 @@ _EXPORTS = {
 
 if _TYPE_CHECKING:  # what the names are, for editors and type checkers
     from resnet_lib import results
+    from resnet_lib.batch_norm import batch_norm_kernel, fold_batch_norm
     from resnet_lib.blocks import (cifar_basic_block, cifar_plain_block, convolutional_block, identity_block,
                                    imagenet_basic_block, plain_bottleneck_block)
     from resnet_lib.data import Dataset, DatasetUnavailableError, load_dataset
@@ -73,10 +75,12 @@ __all__ = [
     "ParameterFreeShortcut",
     "RESNET50_STAGES",
     "WeightsUnavailableError",
+    "batch_norm_kernel",
     "build_network",
     "cifar_basic_block",
     "cifar_plain_block",
     "convolutional_block",
+    "fold_batch_norm",
     "gradient_norms",
     "identity_block",
     "imagenet_basic_block",

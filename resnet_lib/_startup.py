@@ -6,8 +6,8 @@ operations are on", the CPU instructions the binary was built for, and absl's li
 messages before its initialisation. They ignore TF_CPP_MIN_LOG_LEVEL (absl writes everything to
 stderr until it is initialised), so they cannot be switched off, only filtered: while a command
 imports Keras (and so TensorFlow), the process's stderr goes to a temporary file, and afterwards
-every line of it but those notices is written to stderr as it came, TensorFlow's warnings and
-errors and Python's warnings included. Notebooks are not affected (their kernels do not show
+every line of it but those notices is written to stderr as it came, Python's warnings included. After
+start-up, TensorFlow's C++ log lines stay off in a command (`TF_CPP_MIN_LOG_LEVEL=3` unless set). Notebooks are not affected (their kernels do not show
 C-level stderr, tools/ipython_kernel_config.py). A command's worker processes, which Python
 starts itself, inherit the environment variable `COMMAND_VARIABLE` and are quiet too.
 """
@@ -59,6 +59,10 @@ def quiet_start_up():
         yield
         return
     os.environ[COMMAND_VARIABLE] = "1"  # for the worker processes the command starts
+    # TensorFlow's C++ log lines after start-up too (tf.data's notices at every epoch of training, which
+    # would bury the progress bar): off for a command and its workers, unless the caller set a level.
+    # Python errors and warnings are unaffected.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:

@@ -1,12 +1,14 @@
-"""The one custom layer of the library: the parameter-free shortcut of He et al. (2016), option A.
+"""The library's custom layers: the parameter-free shortcut, and batch norm on TensorFlow's fused kernel.
 
-When a residual stage halves the feature map and doubles the channels, the identity shortcut no
-longer fits. Option A of the paper keeps the shortcut free of parameters: it takes every
-`stride`-th pixel and pads the new channels with zeros. That keeps plain and residual networks of
-the same depth at *exactly* the same parameter count, which makes their comparison fair.
+`ParameterFreeShortcut` is the shortcut of He et al. (2016), option A. When a residual stage halves the
+feature map and doubles the channels, the identity shortcut no longer fits. Option A keeps the shortcut
+free of parameters: it takes every `stride`-th pixel and pads the new channels with zeros. That keeps
+plain and residual networks of the same depth at *exactly* the same parameter count, which makes their
+comparison fair. It is a registered Keras layer rather than a `Lambda`, so models that use it save to
+`.keras` and load back with `safe_mode=True`.
 
-It is a registered Keras layer rather than a `Lambda`, so models that use it save to `.keras`
-and load back with `safe_mode=True`.
+`fused_training_step` is one training step of a batch norm through TensorFlow's fused kernel, the
+fast path `resnet_lib.batch_norm` switches on; `FusedBatchNormalization` is a layer that always takes it.
 """
 
 from __future__ import annotations
@@ -118,15 +120,69 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
             raise ValueError("FusedBatchNormalization takes no mask; use keras.layers.BatchNormalization.")
         if not (training and self.trainable):
             return super().call(inputs, training=training)
-        import tensorflow as tf
+        return fused_training_step(self, inputs)
 
-        channels = inputs.shape[-1]
-        gamma = self.gamma if self.scale else tf.ones((channels,), inputs.dtype)
-        beta = self.beta if self.center else tf.zeros((channels,), inputs.dtype)
-        outputs, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
-            inputs, gamma, beta, epsilon=self.epsilon, data_format="NHWC", is_training=True)
-        count = tf.cast(tf.size(inputs) // channels, inputs.dtype)  # values per channel: batch x height x width
-        variance = unbiased_variance * (count - 1.0) / count
-        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
-        return outputs
+
+def fusion_problem(layer: keras.layers.BatchNormalization, input_rank: int | None = None) -> str | None:
+    """Why `layer` cannot train with TensorFlow's fused kernel, or None if it can.
+
+    The kernel takes float32, channels-last 4-D inputs (axis=-1), epsilon >= `FUSED_MIN_EPSILON`, and
+    neither `renorm` nor `synchronized`; `input_rank` is checked when given.
+    """
+    if getattr(layer, "renorm", False) or getattr(layer, "synchronized", False):
+        return f"{layer.name!r} uses {'renorm' if layer.renorm else 'synchronized'}=True"
+    if layer.epsilon < FUSED_MIN_EPSILON:
+        return f"{layer.name!r} has epsilon={layer.epsilon}, below the kernel's minimum {FUSED_MIN_EPSILON}"
+    if layer.axis not in (-1, 3) or (input_rank is not None and input_rank != 4):
+        return f"{layer.name!r} normalizes axis {layer.axis} of {input_rank}-D inputs, not the channels of 4-D ones"
+    if layer.compute_dtype != "float32":
+        return f"{layer.name!r} computes in {layer.compute_dtype}, not float32"
+    return None
+
+
+def fused_training_step(layer: keras.layers.BatchNormalization, inputs):
+    """`layer`'s training-mode batch norm of `inputs` through TensorFlow's fused kernel (`FusedBatchNormV3`).
+
+    Normalizes with the batch's statistics, scales by `gamma` and shifts by `beta`, and moves the layer's
+    moving statistics as Keras does (`momentum`, the *biased* batch variance; the kernel returns the unbiased
+    one, rescaled here by (n - 1) / n). Equal to Keras' own training step to float32 round-off.
+
+    Args:
+        layer: a built `keras.layers.BatchNormalization` that `fusion_problem` accepts.
+        inputs: (batch, height, width, channels) float32.
+
+    Returns:
+        The normalized inputs, same shape.
+    """
+    import tensorflow as tf
+
+    channels = inputs.shape[-1]
+    gamma = layer.gamma if layer.scale else tf.ones((channels,), inputs.dtype)
+    beta = layer.beta if layer.center else tf.zeros((channels,), inputs.dtype)
+    outputs, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
+        inputs, gamma, beta, epsilon=layer.epsilon, data_format="NHWC", is_training=True)
+    count = tf.cast(tf.size(inputs) // channels, inputs.dtype)  # values per channel: batch x height x width
+    # One factor, then one product: rounded alike whether the batch size is known when the step is traced
+    # (and TensorFlow folds the factor into a constant) or not.
+    biased = (count - 1.0) / count
+    variance = unbiased_variance * biased
+    layer.moving_mean.assign(layer.moving_mean * layer.momentum + mean * (1.0 - layer.momentum))
+    layer.moving_variance.assign(layer.moving_variance * layer.momentum + variance * (1.0 - layer.momentum))
+    return outputs
+
+
+@keras.saving.register_keras_serializable(package="resnet_lib")
+class FoldedBatchNormalization(keras.layers.Layer):
+    """Stands where a batch norm was folded into the convolution before it (`resnet_lib.batch_norm.fold_batch_norm`).
+
+    It passes its input through unchanged and takes the same call arguments as the batch norm it
+    replaces (`training`, `mask`), so the model's graph and layer names stay those of the original.
+
+    Input shape: any. Output shape: the same.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

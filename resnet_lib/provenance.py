@@ -109,6 +109,15 @@ def git_state(package: Path | None = None) -> dict | None:
     return {"commit": commit, "dirty": bool(changes)}
 
 
+def tensorflow_threads() -> int:
+    """The threads TensorFlow's operations run on in this process (its intra-op setting; 0 means one per CPU)."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return os.cpu_count() or 1
+    return tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
+
+
 def provenance(command: list[str] | None = None, **extra) -> dict:
     """A JSON-able record of how and where a result was produced.
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from resnet_lib.batch_norm import batch_norm_kernel as use_batch_norm_kernel
+from resnet_lib.batch_norm import choose_kernel
 from resnet_lib.validation import check_images, check_int, check_labels, describe
 
 OPTIMIZERS = ("adam", "sgd")
@@ -22,44 +24,6 @@ OPTIMIZERS = ("adam", "sgd")
 #: oneDNN it made ResNet50 and the small depth-sweep networks slower, and Keras switches it off anyway
 #: while TensorFlow's op determinism is on, which `train`'s seeding enables.
 FAST_OPTIONS = {"onednn": True, "jit_compile": False}
-
-
-def with_fused_batch_norm(model: keras.Model) -> keras.Model:
-    """A copy of `model` whose batch norms train with TensorFlow's fused kernel; weights copied across.
-
-    Every `keras.layers.BatchNormalization` becomes a `resnet_lib.layers.FusedBatchNormalization` with the
-    same configuration and weights; every other layer is cloned as it is. On this book's CPU it makes
-    ResNet50 training faster (see the appendix on performance, `bench/peers.py`); inference is unchanged
-    (Keras' own code), training equals Keras' batch norm to float32 round-off, not bit for bit, which is
-    why the book's precomputed runs keep Keras' layer.
-
-    Args:
-        model: a Functional or Sequential Keras model (TensorFlow backend), such as `resnet_lib.resnet50(...)`.
-
-    Returns:
-        A new, uncompiled model with the same inputs, outputs, layer names and weights: compile it.
-
-    Raises:
-        ValueError: `model` is not a Keras model, Keras does not run on TensorFlow, the model has no batch
-            norm, or one of them cannot be fused (see `FusedBatchNormalization`).
-    """
-    from resnet_lib.layers import FusedBatchNormalization, require_tensorflow_backend
-
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {describe(model)}.")
-    require_tensorflow_backend("with_fused_batch_norm")  # before cloning, which would wrap the error in a TypeError
-    if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
-        raise ValueError(f"model {model.name!r} has no BatchNormalization layer: there is nothing to fuse.")
-
-    def clone(layer):
-        if type(layer) is keras.layers.BatchNormalization:
-            return FusedBatchNormalization.from_config(layer.get_config())
-        return layer.__class__.from_config(layer.get_config())
-
-    fused = keras.models.clone_model(model, clone_function=clone)
-    for layer in model.layers:
-        fused.get_layer(layer.name).set_weights(layer.get_weights())
-    return fused
 
 
 def onednn_enabled() -> bool:
@@ -106,10 +70,10 @@ def set_seed(seed: int) -> None:
 
 
 class ProgressBar(keras.callbacks.Callback):
-    """A tqdm progress bar over epochs that shows the latest metrics (in notebooks too).
+    """A tqdm progress bar over epochs, named after the run, that shows the latest metrics (in notebooks too).
 
-    Not `tqdm.keras.TqdmCallback`: that one closes its bar at the end of every `fit`, and augmented
-    training runs one `fit` per epoch (see `train`).
+    Not `tqdm.keras.TqdmCallback`: that one opens its bar when it is made rather than when training
+    starts, and cannot say which network it trains (a sweep trains dozens).
     """
 
     def __init__(self, epochs: int, description: str = "training"):
@@ -119,16 +83,14 @@ class ProgressBar(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         from tqdm.auto import tqdm
 
-        if self.bar is None:  # one bar across the one-epoch fits of augmented training
-            self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch")
+        self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch")
 
     def on_epoch_end(self, epoch, logs=None):
         self.bar.set_postfix({k: f"{v:.4g}" for k, v in (logs or {}).items()}, refresh=False)
         self.bar.update(1)
 
     def on_train_end(self, logs=None):
-        if self.bar.n >= self.epochs or self.model.stop_training:
-            self.bar.close()
+        self.bar.close()
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -203,6 +165,68 @@ def _make_optimizer(optimizer, learning_rate):
     return keras.optimizers.SGD(learning_rate, momentum=0.9)
 
 
+class EpochBatches(keras.utils.PyDataset):
+    """The training set in batches, in a new order every epoch, drawn from a seed (and freshly shifted with `shift`).
+
+    `fit(x, y, shuffle=True)` cannot do this reproducibly: under `keras.utils.set_random_seed` Keras' own
+    shuffle draws the same order in every epoch. Here one NumPy generator, seeded with `seed`, draws for
+    each epoch a permutation of the images and then, with `shift` > 0, their shifts
+    (`resnet_lib.data.random_shift`), so a run repeats bit for bit, its epochs differ, and it does so on
+    every Keras backend. The draws follow the epochs `fit` starts (pass `epoch_callback()` to `fit`), not
+    the calls Keras makes to look at the data, so they are the same as in this loop:
+
+        rng = np.random.default_rng(seed)
+        for epoch in range(epochs):
+            order = rng.permutation(len(x))
+            x_epoch, y_epoch = random_shift(x[order], shift, rng), y[order]
+            model.fit(x_epoch, y_epoch, batch_size=batch_size, shuffle=False, ...)
+
+    Args:
+        x: images, (n, height, width, channels).
+        y: labels, (n,) or (n, classes).
+        batch_size: images per batch; the last batch of an epoch holds the rest.
+        seed: seed of the orders and shifts.
+        shift: if > 0, move each image by up to this many pixels, anew every epoch.
+    """
+
+    def __init__(self, x, y, batch_size: int, seed: int, shift: int = 0):
+        super().__init__()
+        self.x, self.y, self.batch_size, self.shift = x, y, batch_size, shift
+        self.rng = np.random.default_rng(seed)
+        self.epochs_drawn = 0
+        self.x_epoch = self.y_epoch = None
+
+    def draw_epoch(self) -> None:
+        """Draws the next epoch: a permutation of the images, then (with `shift`) their shifts."""
+        order = self.rng.permutation(len(self.x))
+        self.x_epoch, self.y_epoch = self.x[order], self.y[order]
+        if self.shift:
+            from resnet_lib.data import random_shift
+
+            self.x_epoch = random_shift(self.x_epoch, self.shift, self.rng)
+        self.epochs_drawn += 1
+
+    def epoch_callback(self) -> keras.callbacks.Callback:
+        """The callback that draws epoch e + 1 when `fit` begins it (the first is drawn when first read)."""
+        batches = self
+
+        class DrawEpoch(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                while batches.epochs_drawn < epoch + 1:
+                    batches.draw_epoch()
+
+        return DrawEpoch()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        if self.x_epoch is None:  # Keras reads a batch to learn the shapes before the first epoch begins
+            self.draw_epoch()
+        batch = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x_epoch[batch], self.y_epoch[batch]
+
+
 def build_training_state(model: keras.Model, x_batch, y_batch) -> None:
     """Creates a compiled model's optimizer slots and metric totals now, from the shapes of one batch.
 
@@ -237,6 +261,7 @@ def train(
     progress: bool = True,
     callbacks=(),
     augment_shift: int = 0,
+    batch_norm_kernel: str = "auto",
 ) -> dict:
     """Compiles and fits `model` reproducibly and returns its history as a plain dict.
 
@@ -254,16 +279,20 @@ def train(
         batch_size: images per gradient step.
         optimizer: "adam", "sgd" (with momentum 0.9) or a `keras.optimizers.Optimizer`.
         learning_rate: for a named optimizer; default 1e-3.
-        seed: seed for the shuffling.
+        seed: seed of the batch order, new every epoch (and of the shifts).
         progress: show a progress bar over epochs.
-        callbacks: further Keras callbacks. With `augment_shift` they see one `fit` per epoch.
+        callbacks: further Keras callbacks.
         augment_shift: if > 0, every epoch trains on a fresh copy of `x_train` in which each image
             is moved by up to this many pixels (`resnet_lib.data.random_shift`), drawn from `seed`.
+        batch_norm_kernel: how the model's batch norms train: "auto" (default: TensorFlow's fused
+            kernel on a CPU, where it is faster, Keras' own layer elsewhere), "fused" or "keras". The
+            model keeps its `keras.layers.BatchNormalization` layers either way (`resnet_lib.batch_norm`);
+            the two kernels agree to float32 round-off, not bit for bit.
 
     Returns:
         {"loss": [...], "accuracy": [...], "val_loss": [...], "val_accuracy": [...],
         "epoch_seconds": [...]}: one float per epoch (the `val_` entries only with
-        `validation_data`).
+        `validation_data`). The batches come from `EpochBatches`.
 
     Raises:
         ValueError: before anything is compiled, for bad arguments and for data that training would
@@ -292,32 +321,19 @@ def train(
                 f"The labels of `validation_data` must take the same form as `y_train`, {forms[y_train.ndim]}; "
                 f"received shape {validation_data[1].shape}."
             )
+    kernel = choose_kernel(model, batch_norm_kernel)  # refuses a bad choice before anything is compiled
     _warn_if_slow_kernels()
     model.compile(optimizer=_make_optimizer(optimizer, learning_rate), loss=_loss_for(y_train), metrics=["accuracy"],
                   jit_compile=FAST_OPTIONS["jit_compile"])
     build_training_state(model, x_train[:batch_size], y_train[:batch_size])  # the step is traced once, not twice
 
     timer = _EpochTimer()
-    all_callbacks = [timer, *callbacks] + ([ProgressBar(epochs, f"training {model.name}")] if progress else [])
-    fit_options = dict(validation_data=validation_data, batch_size=batch_size, shuffle=True, verbose=0,
-                       callbacks=all_callbacks)
-    if not augment_shift:
-        history = model.fit(x_train, y_train, epochs=epochs, **fit_options).history
-    else:
-        from resnet_lib.data import random_shift
-
-        shifts = np.random.default_rng(seed)
-        history = {}
-        # A fresh shifted copy per epoch; the compiled step is reused. Kept rather than one `fit` over a
-        # stream of shifted batches (or keras.layers.RandomTranslation): the batch order and random draws
-        # would change, and with them every result of the shipped depth sweep that this loop made.
-        for epoch in range(epochs):
-            x_epoch = random_shift(x_train, augment_shift, shifts)
-            fitted = model.fit(x_epoch, y_train, initial_epoch=epoch, epochs=epoch + 1, **fit_options)
-            for key, values in fitted.history.items():
-                history.setdefault(key, []).extend(values)
-            if model.stop_training:
-                break
+    batches = EpochBatches(x_train, y_train, batch_size, seed, shift=augment_shift)
+    all_callbacks = [batches.epoch_callback(), timer, *callbacks]
+    all_callbacks += [ProgressBar(epochs, f"training {model.name}")] if progress else []
+    with use_batch_norm_kernel(model, kernel):
+        history = model.fit(batches, epochs=epochs, shuffle=False, validation_data=validation_data,
+                            validation_batch_size=batch_size, verbose=0, callbacks=all_callbacks).history
     history = {key: [float(v) for v in values] for key, values in history.items()}
     history["epoch_seconds"] = [float(s) for s in timer.seconds]
     return history
@@ -396,6 +412,10 @@ def gradient_norms(model: keras.Model, x, y, *, training: bool = True) -> dict[s
 
     Returns:
         {layer name: gradient norm}, from the input side to the output side.
+
+    The model is left as it was found: a forward pass in training mode moves batch norm's moving
+    statistics (and a dropout layer's seed), so every non-trainable variable is restored afterwards, and
+    measuring before training changes nothing of the training that follows.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"`model` must be a keras.Model, received {type(model).__name__}.")
@@ -405,8 +425,13 @@ def gradient_norms(model: keras.Model, x, y, *, training: bool = True) -> dict[s
     if not kernels:
         raise ValueError(f"Model {model.name!r} has no convolution or dense kernels.")
     x = np.asarray(x, dtype=np.float32)
-    norms = _KERNEL_GRADIENT_NORMS.get(keras.backend.backend(), _unsupported_gradients)(
-        model, loss_fn, x, y, training, [k for _, k in kernels])
+    state = [keras.ops.convert_to_numpy(variable.value) for variable in model.non_trainable_variables]
+    try:
+        norms = _KERNEL_GRADIENT_NORMS.get(keras.backend.backend(), _unsupported_gradients)(
+            model, loss_fn, x, y, training, [k for _, k in kernels])
+    finally:
+        for variable, value in zip(model.non_trainable_variables, state):
+            variable.assign(value)
     return {name: norm for (name, _), norm in zip(kernels, norms)}
 
 

@@ -116,7 +116,7 @@ def test_every_package_is_named_in_pyproject_so_the_wheel_holds_it():
 # The README's architecture section: five layers, each importing only from itself and the layers before it.
 LAYERS = {
     0: ["_startup", "_network", "validation", "files", "config"],
-    1: ["layers", "blocks", "models", "weights", "analysis"],
+    1: ["layers", "batch_norm", "blocks", "models", "weights", "analysis"],
     2: ["data", "training"],
     3: ["landscape", "lesion", "experiments", "commands", "provenance", "sweep", "landscape_study", "results"],
     4: ["plots", "widgets"],

@@ -1,4 +1,4 @@
-"""resnet_lib.layers.FusedBatchNormalization and training.with_fused_batch_norm: TensorFlow's fused batch-norm
+"""resnet_lib.layers.FusedBatchNormalization and batch_norm.with_fused_batch_norm: TensorFlow's fused batch-norm
 kernel behind Keras' BatchNormalization, for faster CPU training (bench/peers.py measures it)."""
 
 import keras
@@ -7,7 +7,7 @@ import pytest
 
 import resnet_lib
 from resnet_lib.layers import FusedBatchNormalization
-from resnet_lib.training import with_fused_batch_norm
+from resnet_lib.batch_norm import with_fused_batch_norm
 
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 tensorflow_only = pytest.mark.skipif(not ON_TENSORFLOW, reason="TensorFlow's fused kernel")

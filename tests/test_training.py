@@ -61,12 +61,89 @@ def test_train_traces_its_step_once_and_trains_as_keras_fit_does(small_digits):
     set_seed(0)  # as `train` does, after the model is built
     plain.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=False)
-    fitted = plain.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=2, batch_size=32, shuffle=True,
-                       verbose=0).history
+    fitted = documented_loop(plain, x_train, y_train, (x_test, y_test), epochs=2, batch_size=32, seed=0)
     assert len(our_traces) == 1
     assert len(plain_traces) == 2, "Keras' fit no longer traces the step twice: build_training_state may be obsolete"
-    assert all(history[key] == [float(v) for v in fitted[key]] for key in fitted), (history, fitted)
+    for key in fitted:
+        assert history[key] == [float(v) for v in fitted[key]], (key, history[key], fitted[key])
     assert all(np.array_equal(a, b) for a, b in zip(ours.get_weights(), plain.get_weights()))
+
+
+def documented_loop(model, x, y, validation_data, *, epochs, batch_size, seed, shift=0):
+    """The loop `EpochBatches` documents, written with Keras' fit alone: a seeded permutation (and shifts) per
+    epoch, one fit per epoch without Keras' shuffle, batch norm on the kernel `train` picks."""
+    from resnet_lib.batch_norm import batch_norm_kernel
+    from resnet_lib.data import random_shift
+
+    rng, history = np.random.default_rng(seed), {}
+    with batch_norm_kernel(model):
+        for epoch in range(epochs):
+            order = rng.permutation(len(x))
+            x_epoch = random_shift(x[order], shift, rng) if shift else x[order]
+            fitted = model.fit(x_epoch, y[order], batch_size=batch_size, shuffle=False, initial_epoch=epoch,
+                               epochs=epoch + 1, validation_data=validation_data, verbose=0)
+            for key, values in fitted.history.items():
+                history.setdefault(key, []).extend(values)
+    return history
+
+
+@pytest.mark.slow  # trains
+def test_every_epoch_takes_a_new_order_drawn_from_the_seed_and_callbacks_see_one_fit(small_digits):
+    """The batches `train` feeds are those of the documented loop, epoch by epoch (with shifts too), the orders
+    differ between epochs, and Keras callbacks see one fit: EarlyStopping stops a run."""
+    from resnet_lib.data import random_shift
+    from resnet_lib.training import EpochBatches
+
+    x_train, y_train, _, _ = small_digits
+    seen = []
+
+    class Recording(EpochBatches):
+        def __getitem__(self, index):
+            batch = super().__getitem__(index)
+            seen.append((self.epochs_drawn, index, batch[1].copy()))
+            return batch
+
+    batches = Recording(x_train, y_train, 64, seed=5, shift=1)
+    set_seed(0)
+    model = build_network(8, input_shape=(16, 16, 3))
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(batches, epochs=3, shuffle=False, verbose=0, callbacks=[batches.epoch_callback()])
+    rng, expected = np.random.default_rng(5), []
+    for _ in range(3):
+        order = rng.permutation(len(x_train))
+        random_shift(x_train[order], 1, rng)
+        expected.append(y_train[order])
+    assert {epoch for epoch, _, _ in seen} == {1, 2, 3}
+    assert all(np.array_equal(labels, expected[epoch - 1][index * 64:(index + 1) * 64]) for epoch, index, labels in seen)
+    assert not np.array_equal(expected[0], expected[1])
+
+    set_seed(0)
+    stopped = train(build_network(8, input_shape=(16, 16, 3)), x_train, y_train, epochs=6, batch_size=32,
+                    augment_shift=1, progress=False,
+                    callbacks=[keras.callbacks.EarlyStopping(monitor="loss", min_delta=100.0, patience=0)])
+    assert len(stopped["loss"]) == 2  # of 6: it stops after its second epoch, which did not improve by 100
+
+
+@pytest.mark.slow  # trains
+def test_the_batch_norm_kernel_is_an_argument_auto_is_fused_here_and_keras_agrees_to_round_off(small_digits):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the fused kernel is TensorFlow's")
+    auto, fused, own = (short_run(small_digits, seed=1, batch_norm_kernel=kernel) for kernel in ("auto", "fused", "keras"))
+    assert auto["loss"] == fused["loss"] and auto["val_loss"] == fused["val_loss"]
+    np.testing.assert_allclose(own["loss"], fused["loss"], rtol=1e-3)
+    with pytest.raises(ValueError, match="batch_norm_kernel must be one of"):
+        short_run(small_digits, seed=1, batch_norm_kernel="cudnn")
+
+
+def test_gradient_norms_leave_the_model_as_they_found_it(small_digits):
+    """A forward pass in training mode moves batch norm's moving statistics; `gradient_norms` puts them back, so
+    measuring before training changes nothing of the training that follows."""
+    x_train, y_train, _, _ = small_digits
+    set_seed(0)
+    model = build_network(8, input_shape=(16, 16, 3))
+    before = [w.copy() for w in model.get_weights()]
+    gradient_norms(model, x_train[:64], y_train[:64])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 
 
 def test_history_is_a_plain_dict_of_per_epoch_floats(small_digits):

@@ -8,6 +8,12 @@ writes into the package); this copies each finished file over the shipped one in
 the old one or the new one, never half of either. A file without `"complete": true` (the mark of a
 run that finished: the experiments add it last, with the provenance) is refused, as is a depth
 sweep or landscape study whose layout is broken; if any file given is refused, none is shipped.
+
+    python tools/ship_results.py --verify NAME [SLICE]
+
+re-runs a cheap slice of the shipped result NAME (one network of the sweep or the landscape study, one
+depth of plain_depths, the first epochs of a ResNet50 run) with today's code and compares it with the
+shipped numbers bit for bit (`resnet_lib.experiments.verify`); it exits 1 if they differ.
 """
 
 from __future__ import annotations
@@ -51,10 +57,37 @@ def ship(source: Path) -> Path:
     return install(source)
 
 
+def verify(name: str, part: str | None) -> int:
+    from resnet_lib.experiments.verify import verify as run_verify
+
+    try:
+        report = run_verify(name, part)
+    except ValueError as error:
+        print(f"ship_results --verify: {error}", file=sys.stderr)
+        return 2
+    where = f"{report['name']} {report['slice']} ({report['threads']} thread(s))"
+    if report["differences"]:
+        print(f"{where}: {len(report['differences'])} of {report['values']} values differ from the shipped file:")
+        for line in report["differences"][:20]:
+            print(f"    {line}")
+        return 1
+    print(f"{where}: all {report['values']} values equal the shipped file, bit for bit")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", type=Path, nargs="+")
-    files = parser.parse_args(argv).files
+    parser.add_argument("files", type=Path, nargs="*", help="finished results to ship")
+    parser.add_argument("--verify", nargs="+", metavar=("NAME", "SLICE"),
+                        help="re-run a slice of the shipped result NAME and compare it bit for bit")
+    arguments = parser.parse_args(argv)
+    if arguments.verify:
+        if arguments.files or len(arguments.verify) > 2:
+            parser.error("--verify takes a result's name and, optionally, a slice, and no files")
+        return verify(arguments.verify[0], arguments.verify[1] if len(arguments.verify) > 1 else None)
+    if not arguments.files:
+        parser.error("give the result files to ship, or --verify NAME")
+    files = arguments.files
     for source in files:  # all of them first: a refused file leaves every shipped one as it was
         try:
             check(source)

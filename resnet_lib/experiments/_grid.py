@@ -166,13 +166,26 @@ def _worker_init(threads: int, parent: int | None = None) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
+def threads_per_run(jobs: int) -> int:
+    """The TensorFlow threads each network trains with: cpus // jobs in `jobs` workers, all of them in this process.
+
+    Results are bit for bit the same only at the same thread count (sums split across threads are added in
+    another order), so it goes into every result's provenance.
+    """
+    cpus = os.cpu_count() or 1
+    if jobs:
+        return max(1, cpus // jobs)
+    from resnet_lib.provenance import tensorflow_threads
+
+    return tensorflow_threads()
+
+
 def start_pool(jobs: int):
     """`jobs` spawned worker processes of max(1, cpus // jobs) threads, which ignore Ctrl-C and die with us."""
     import multiprocessing
     import signal
     import threading
 
-    cpus = os.cpu_count() or 1
     context = multiprocessing.get_context("spawn")
     # The workers inherit this environment: keep TensorFlow's C++ log lines (a harmless tf.data
     # notice at every epoch) from burying the progress bar; Python errors still reach us.
@@ -183,7 +196,7 @@ def start_pool(jobs: int):
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
     try:
-        return context.Pool(jobs, initializer=_worker_init, initargs=(max(1, cpus // jobs), os.getpid()))
+        return context.Pool(jobs, initializer=_worker_init, initargs=(threads_per_run(jobs), os.getpid()))
     finally:
         if main_thread and previous is not None:  # None: a handler installed outside Python, left as it was
             signal.signal(signal.SIGINT, previous)
@@ -293,7 +306,8 @@ def finish_grid_run(result: dict, key: str, tasks: list, worker, *, kept_runs: i
                                       for s in sorted(int(s) for s in result[key][kind][str(d)])}
                              for d in sorted(int(d) for d in result[key][kind])}
     # The wall time covers only what was computed here, not what was taken from a file.
-    result["provenance"] = provenance(command, seeds=result["seeds"], jobs=jobs, **provenance_extras,
+    result["provenance"] = provenance(command, seeds=result["seeds"], jobs=jobs, threads_per_run=threads_per_run(jobs),
+                                      **provenance_extras,
                                       wall_seconds=time.perf_counter() - start)
     result["complete"] = True  # last: the mark of a finished file, which the loaders require
     if out is not None:

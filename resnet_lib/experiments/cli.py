@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from resnet_lib._startup import quiet_start_up
-from resnet_lib.commands import LANDSCAPE_DEPTHS, LANDSCAPE_STEPS, LESION_SAMPLES, SEEDS, SWEEP_DEPTHS
+from resnet_lib.commands import LANDSCAPE_DEPTHS, LANDSCAPE_STEPS, LESION_SAMPLES, SEEDS, SWEEP_DEPTHS, SWEEP_EPOCHS
 from resnet_lib.experiments._grid import SweepInterrupted, count_runs, ctrl_c_stays_an_interrupt
 from resnet_lib.experiments._output import output_path
 from resnet_lib.experiments.depth_sweep import depth_sweep_recipe, resume_state, run_depth_sweep
@@ -50,7 +50,7 @@ def _parser():
     sweep = commands.add_parser("depth-sweep", help="plain vs residual at depths 8-56, 3 seeds (chapter 7)")
     sweep.add_argument("--depths", type=int, nargs="+", default=list(SWEEP_DEPTHS))
     sweep.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    sweep.add_argument("--epochs", type=int, default=depth_sweep_recipe()["epochs"])
+    sweep.add_argument("--epochs", type=int, default=SWEEP_EPOCHS)
     sweep.add_argument("--jobs", type=int, default=2, help="worker processes (default 2); 0 = this process")
     sweep.add_argument("--fresh", action="store_true",
                        help="start over instead of resuming (from the partial file beside --out, or --out itself)")
@@ -59,7 +59,7 @@ def _parser():
                                                   "trained as in the depth sweep (chapter 8)")
     study.add_argument("--depths", type=int, nargs="+", default=list(LANDSCAPE_DEPTHS))
     study.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    study.add_argument("--epochs", type=int, default=depth_sweep_recipe()["epochs"],
+    study.add_argument("--epochs", type=int, default=SWEEP_EPOCHS,
                        help="training epochs (default: the depth sweep's; only then are the histories those of the sweep)")
     study.add_argument("--steps", type=int, default=LANDSCAPE_STEPS, help="grid points per axis of the loss surface")
     study.add_argument("--samples", type=int, default=LESION_SAMPLES, help="random lesions per number of blocks")
@@ -97,7 +97,7 @@ def main(argv=None) -> Path:
     with quiet_start_up():
         import keras  # noqa: F401
 
-        from resnet_lib.provenance import provenance
+        from resnet_lib.provenance import provenance, tensorflow_threads
         from resnet_lib.training import save_history
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = ["python", "-m", "resnet_lib.experiments", *arguments]
@@ -131,7 +131,8 @@ def main(argv=None) -> Path:
         print(f"{args.experiment} interrupted; nothing was written ({args.out} is unchanged). Run the same command "
               f"again to start over: {shlex.join(command)}", file=sys.stderr)
         raise SystemExit(130) from None
-    result["provenance"] = provenance(command, seed=args.seed, wall_seconds=time.perf_counter() - start)
+    result["provenance"] = provenance(command, seed=args.seed, threads_per_run=tensorflow_threads(),
+                                      wall_seconds=time.perf_counter() - start)
     result["complete"] = True  # last: the mark of a finished run, which the loaders require
     path = save_history(result, args.out)
     print(f"wrote {path}")

@@ -29,13 +29,17 @@ def depth_sweep_recipe(depths=SWEEP_DEPTHS, epochs: int = SWEEP_EPOCHS, image_si
     follows a cosine to 0. Residual networks start every branch at zero (the last batch norm of
     each branch has gamma = 0), so a fresh ResNet of any depth computes a shallow function. Batch
     norm uses momentum 0.9, so the moving statistics that validation uses keep up in a short run.
-    Every epoch sees the training images shifted at random by up to `augment_shift` pixels.
+    Every epoch sees the training images in a new order, shifted at random by up to `augment_shift`
+    pixels. Batch norm trains with `resnet_lib.batch_norm.default_kernel()` (TensorFlow's fused kernel on
+    a CPU).
     """
+    from resnet_lib.batch_norm import default_kernel  # imports Keras: not at the top, for a quick --help
+
     return {"dataset": "digits", "image_size": image_size, "channels": 1, "depths": list(depths), "epochs": epochs,
             "batch_size": batch_size, "optimizer": "sgd", "momentum": 0.9, "learning_rate": learning_rate,
             "schedule": f"linear warm-up from 0 over {warmup_epochs} epoch(s), then cosine decay to 0",
             "warmup_epochs": warmup_epochs, "zero_init_residual": True, "batch_norm_momentum": 0.9,
-            "augment_shift": augment_shift}
+            "augment_shift": augment_shift, "batch_norm_kernel": default_kernel()}
 
 
 def sweep_optimizer(recipe: dict, steps_per_epoch: int):
@@ -96,7 +100,7 @@ def train_sweep_network(recipe: dict, kind: str, depth: int, seed: int, *, data=
         model, data.x_train, data.y_train, validation_data=(data.x_test, data.y_test),
         epochs=recipe["epochs"] if epochs is None else epochs, batch_size=recipe["batch_size"],
         optimizer=sweep_optimizer(recipe, steps_per_epoch), seed=seed, progress=progress,
-        augment_shift=recipe["augment_shift"],
+        augment_shift=recipe["augment_shift"], batch_norm_kernel=recipe["batch_norm_kernel"],
     )
     history["gradient_norms_initial"] = initial
     history["gradient_norms_final"] = gradient_norms(model, *probe)

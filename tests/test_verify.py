@@ -1,0 +1,56 @@
+"""tools/ship_results.py --verify: a cheap slice of each shipped result, re-run with today's code, equals the
+shipped numbers bit for bit (resnet_lib.experiments.verify)."""
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resnet_lib import results
+from resnet_lib.experiments import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_verify(*arguments):
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "ship_results.py"), "--verify", *arguments],
+                          capture_output=True, text=True, env=environment, cwd=ROOT, timeout=900)
+
+
+def test_every_shipped_result_has_a_slice_and_records_its_thread_count():
+    assert sorted(verify.SLICES) == results.names()
+    for name in results.names():
+        assert isinstance(results.load(name)["provenance"].get("threads_per_run"), int), name
+
+
+def test_differences_name_where_the_numbers_differ_and_leave_timings_out():
+    shipped = {"loss": [0.5, 0.25], "epoch_seconds": [1.0, 2.0], "norms": {"conv": 1.5}, "val_loss": [math.nan]}
+    same = {"loss": [0.5, 0.25], "epoch_seconds": [9.0, 9.0], "norms": {"conv": 1.5}, "val_loss": [math.nan]}
+    assert verify.differences(same, shipped) == []
+    changed = {"loss": [0.5, 0.2500001], "epoch_seconds": [1.0], "norms": {"conv": 1.5, "dense": 2.0},
+               "val_loss": [math.nan]}
+    assert verify.differences(changed, shipped, "run") == ["run.loss[1]: 0.2500001 now, 0.25 shipped",
+                                                           "run.norms.dense: only in the new run"]
+    assert verify.differences({"loss": [1.0]}, {"loss": [1.0, 2.0]}) == [".loss: 1 values now, 2 shipped"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["no_such_result"], "`name` must be one of"),
+    (["depth_sweep", "plain-8"], "slice 'plain-8' of 'depth_sweep' must name a network: kind-depth-seed"),
+    (["resnet50_digits", "two"], "must name the first epochs of the run: a number"),
+])
+def test_a_wrong_name_or_slice_is_refused_before_anything_runs(arguments, message):
+    finished = run_verify(*arguments)
+    assert finished.returncode == 2 and message in finished.stderr, finished.stderr
+
+
+@pytest.mark.slow  # trains one network of the sweep, about 10 s
+def test_the_cheapest_slice_of_the_shipped_sweep_is_reproduced_bit_for_bit():
+    finished = run_verify("depth_sweep")
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "depth_sweep plain-8-0 (1 thread(s)): all" in finished.stdout
+    assert "values equal the shipped file, bit for bit" in finished.stdout
