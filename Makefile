@@ -126,7 +126,7 @@ $(BACKEND_STAMPS): .venv-%/.installed: tests/backends/requirements-%.txt pyproje
 	.venv-$*/bin/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-# The heavy, precomputed results the chapters load (about 55 minutes on a 2-core CPU). The runs write
+# The heavy, precomputed results the chapters load (about 22 minutes on a 2-core CPU). The runs write
 # under _build/results/; each finished file then replaces the one shipped in resnet_lib/results/.
 RUNS := _build/results
 results: setup
@@ -138,7 +138,7 @@ results: setup
 	$(BIN)/python tools/ship_results.py $(RUNS)/depth_sweep.json $(RUNS)/plain_depths.json \
 		$(RUNS)/resnet50_digits.json $(RUNS)/resnet50_digits_keras_bn_momentum.json $(RUNS)/landscape.json
 
-# The depth explorer's sweep (chapter 7): 36 trainings, about 12 minutes on 2 cores; resumes if stopped.
+# The depth explorer's sweep (chapter 7): 36 trainings, about 5 minutes on 2 cores; resumes if stopped.
 sweep: setup
 	$(BIN)/python -m resnet_lib.experiments depth-sweep --out $(RUNS)/depth_sweep.json
 	$(BIN)/python tools/ship_results.py $(RUNS)/depth_sweep.json

@@ -52,7 +52,7 @@ def load_sweep(path=None, *, partial: bool = False, fix: str | None = None) -> d
     if not path.is_file():
         raise FileNotFoundError(
             f"No depth sweep at {str(path)!r}. Make one with `python -m resnet_lib.experiments depth-sweep "
-            f"--out {path}` (about 12 minutes on 2 cores)."
+            f"--out {path}` (about 5 minutes on 2 cores)."
         )
     try:
         sweep = load_history(path)

@@ -469,7 +469,7 @@ def test_chapter_6_prints_the_momentum_its_live_run_trains_with():
     path = ROOT / "book" / "06_training_resnet50.ipynb"
     notebook = cells(path)
     code = [i for i, c in enumerate(notebook) if c["cell_type"] == "code"]
-    fit = [i for i in code if re.search(r"^live = model\.fit\(", source(notebook[i]), re.MULTILINE)]
+    fit = [i for i in code if re.search(r"^\s*live = model\.fit\(", source(notebook[i]), re.MULTILINE)]
     recipe = [i for i in code if "recipe of the full-length run" in source(notebook[i])]
     assert len(fit) == 1 and len(recipe) == 1 and recipe[0] < fit[0], "chapter 6: one recipe cell, then one live fit"
     recipe_source = source(notebook[recipe[0]])

@@ -233,9 +233,10 @@ def test_captions_state_the_numbers_of_the_study(explorer, raw):
 def test_the_chapters_numbers_show_in_the_depth_56_captions(explorer):
     """The story of the chapter: plain-56 less convex than residual-56, a lesion costs residual-56 little."""
     text = caption(explorer._leaves[("loss surface", "both", 56, 0)])
-    assert "35.3 % and 14.0 %" in text and "1.57 and 0.0156" in text
+    assert "25.3 % and 0.6 %" in text and "2.09 and 0.0245" in text
     lesion_text = caption(explorer._leaves[("lesions", "both", 56, 0)])
-    assert "plain-56 21.9 points (intact 37.5 %)" in lesion_text and "residual-56 0.3 points" in lesion_text
+    # Seed 0: plain-56 learned least (19 % of the digits), so a lesion has little to take (chapter 8).
+    assert "plain-56 0.8 points (intact 19.2 %)" in lesion_text and "residual-56 0.8 points" in lesion_text
 
 
 @pytest.mark.parametrize("view", LANDSCAPE_VIEWS)

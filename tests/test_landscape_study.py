@@ -304,13 +304,14 @@ def test_claims_fail_seed_by_seed_where_the_study_does_not_show_them():
 
 # --- the shipped study ----------------------------------------------------------------------------
 
-def test_the_shipped_study_shows_the_papers_findings_on_every_seed():
+def test_the_shipped_study_shows_the_papers_findings_where_chapter_8_says_it_does():
     """resnet_lib/results/landscape.json, as `python -m resnet_lib.experiments landscape` made it, shows on
-    every seed: (a) the plain-56 landscape is less convex than the residual-56 one (Li et al., 2018); (b)
-    deleting one non-downsampling block costs residual-56 at most a few points on median, while it takes
-    a plain network of either depth most of the way to chance (Veit et al., 2016). Plain-56 hardly trains
-    (about a third of the digits right), so (b) is measured for it as the share of its above-chance
-    accuracy that a lesion removes, not in points."""
+    every seed that (a) the plain-56 landscape is less convex than the residual-56 one (Li et al., 2018);
+    and that (b) deleting one non-downsampling block costs residual-56 under a point on median, while it
+    takes plain-20 most of the way to chance (Veit et al., 2016). Plain-56 hardly trains, so (b) is measured
+    for it as the share of its above-chance accuracy that a lesion removes: most of it on seeds 1 and 2;
+    on seed 0, where plain-56 got only 19 % of the digits right, a lesion takes 9 % of its 9 points above
+    chance, and the claim fails there, as chapter 8 says and explains."""
     study = landscape_study.load_landscape_study()
     assert landscape_study.seeds(study) == [0, 1, 2] and landscape_study.depths(study) == [20, 56]
     assert study["recipe"]["surface"]["steps"] >= 25
@@ -318,12 +319,14 @@ def test_the_shipped_study_shows_the_papers_findings_on_every_seed():
     outcome = landscape_study.claims(study)  # chance: 1/10, the digits' ten classes of equal size
     assert outcome["plain is less convex"]["holds"], outcome["plain is less convex"]
     lesions = outcome["residual survives lesions"]
-    assert lesions["holds"], lesions
+    assert lesions["per_seed"] == [False, True, True], lesions
     # What the chapter's text says of them, for every seed.
     values = lesions["values"]
-    assert max(values["residual-56 median drop"]) < 0.5 and max(values["residual-56 share lost"]) < 0.01
-    assert min(values["plain-20 median drop"]) > 80 and min(values["plain-20 share lost"]) > 0.9
-    assert min(values["plain-56 share lost"]) > 0.75
+    assert max(values["residual-56 median drop"]) < 0.85 and max(values["residual-56 share lost"]) < 0.01
+    assert min(values["plain-20 median drop"]) > 81.5 and min(values["plain-20 share lost"]) > 0.9
+    assert min(values["plain-56 share lost"][1:]) > 0.75 and values["plain-56 share lost"][0] < 0.1
+    intact = [landscape_study.single_block_drops(study, "plain", 56, seed)["intact_accuracy"] for seed in (0, 1, 2)]
+    assert 0.185 <= min(intact) < 0.195 and 0.435 <= max(intact) < 0.445  # "19 to 44 % of the digits"
 
 
 def test_the_shipped_study_gives_the_numbers_chapter_8_states():
@@ -334,16 +337,20 @@ def test_the_shipped_study_gives_the_numbers_chapter_8_states():
     def shares(kind, depth):
         return 100 * landscape_study.nonconvexity_per_seed(study, kind, depth)
 
-    # Landscapes: "35 to 48 %" vs "14 to 17 %" at depth 56; residual-20 below plain-20 on every seed, "3 to 36 %".
-    assert 34.5 <= shares("plain", 56).min() and shares("plain", 56).max() < 48.5
-    assert 13.5 <= shares("residual", 56).min() and shares("residual", 56).max() < 17.5
+    # Landscapes: "25 to 75 %" vs "1 to 37 %" at depth 56 (seed 2: "34 against 37 %"); residual-20 below plain-20 on
+    # every seed, "10 to 20 %" against "30 to 44 %".
+    assert 24.5 <= shares("plain", 56).min() and shares("plain", 56).max() < 75.5
+    assert 0.5 <= shares("residual", 56).min() and shares("residual", 56).max() < 37.5
+    assert np.all(shares("residual", 56) < shares("plain", 56))
+    assert round(shares("residual", 56)[2]) == 34 and round(shares("plain", 56)[2]) == 37
     assert np.all(shares("residual", 20) < shares("plain", 20))
-    assert 2.5 <= shares("residual", 20).min() and shares("residual", 20).max() < 36.5
-    # Plain-56 barely trains: its training loss ends "between 1.6 and 1.9".
+    assert 9.5 <= shares("residual", 20).min() and shares("residual", 20).max() < 20.5
+    assert 29.5 <= shares("plain", 20).min() and shares("plain", 20).max() < 44.5
+    # Plain-56 barely trains: its training loss ends "between 1.4 and 2.1".
     finals = [landscape_study.network(study, "plain", 56, s)["history"]["loss"][-1] for s in seeds]
-    assert 1.55 <= min(finals) and max(finals) < 1.95
+    assert 1.35 <= min(finals) and max(finals) < 2.15
 
-    # The straight line from the initial weights: residual-56 falls all the way, plain-56 climbs "700 to 43,000".
+    # The straight line from the initial weights: residual-56 falls all the way, plain-56 climbs "600 to 1,700".
     for seed in seeds:
         for kind in ("plain", "residual"):
             line = landscape_study.interpolation_curve(study, kind, 56, seed)
@@ -352,9 +359,9 @@ def test_the_shipped_study_gives_the_numbers_chapter_8_states():
                 assert np.all(np.diff(loss) <= 0), seed
                 assert 2.303 < loss[0] < 2.35  # above ln 10: zero branches start as a shallow network
             else:
-                assert 700 <= loss.max() <= 43_000, (seed, loss.max())
+                assert 600 <= loss.max() <= 1_700, (seed, loss.max())
 
-    # Downsampling lesions: residual-56 "at most 0.3 points" (one gains 0.6), residual-20 "2 to 43 points".
+    # Downsampling lesions: residual-56 "at most 1.7 points", residual-20 "1 to 47 points".
     def downsampling_drops(kind, depth):
         drops = []
         for seed in seeds:
@@ -363,15 +370,15 @@ def test_the_shipped_study_gives_the_numbers_chapter_8_states():
                       for accuracy, flag in zip(stored["accuracy"], stored["downsampling"]) if flag]
         return np.array(drops)
 
-    assert downsampling_drops("residual", 56).max() < 0.35 and downsampling_drops("residual", 56).min() > -0.65
-    assert 1.5 <= downsampling_drops("residual", 20).min() and downsampling_drops("residual", 20).max() < 43.5
+    assert downsampling_drops("residual", 56).max() < 1.75
+    assert 0.5 <= downsampling_drops("residual", 20).min() and downsampling_drops("residual", 20).max() < 47.5
 
-    # Random lesions: residual-56 keeps "53 to 56 %" with 12 blocks gone; plain-56 "12 to 14 %" after one.
+    # Random lesions: residual-56 keeps "48 to 59 %" with 12 blocks gone; plain-56 "13 to 18 %" after one.
     for seed in seeds:
         residual = landscape_study.random_lesion_curve(study, "residual", 56, seed)
-        assert residual["k"][-1] == 12 and 0.525 <= residual["mean"][-1] < 0.565, seed
+        assert residual["k"][-1] == 12 and 0.475 <= residual["mean"][-1] < 0.595, seed
         plain = landscape_study.random_lesion_curve(study, "plain", 56, seed)
-        assert plain["k"][1] == 1 and 0.115 <= plain["mean"][1] < 0.145, seed
+        assert plain["k"][1] == 1 and 0.125 <= plain["mean"][1] < 0.185, seed
 
 
 def test_the_shipped_non_convexity_is_what_the_library_computes_from_the_shipped_surfaces():

@@ -452,7 +452,9 @@ def test_ship_results_refuses_an_unfinished_file_and_replaces_nothing(tmp_path, 
     monkeypatch.setattr(ship_results, "ROOT", tmp_path)
     built = tmp_path / "_build" / "results"
     built.mkdir(parents=True)
-    (built / "plain_depths.json").write_bytes(committed["plain_depths.json"].replace(b"637.5776336419999", b"1.0"))
+    finished = json.loads(committed["plain_depths.json"])  # a finished run that differs from the shipped one
+    finished["provenance"]["wall_seconds"] = -1.0
+    (built / "plain_depths.json").write_text(json.dumps(finished))
     unfinished = json.loads(committed["depth_sweep.json"])
     del unfinished["complete"]
     (built / "depth_sweep.json").write_text(json.dumps(unfinished))

@@ -14,10 +14,11 @@ NONCONVEX_COLOR = "#ff4f8b"
 
 
 def _compact_number(value, _position=None) -> str:
-    """A log axis's tick label, short and without a superscript: 0.01, 0.1, 1, 10, 100, then 1e3, 1e4 ..."""
+    """A log axis's tick label, short and without a superscript: ... 1e-4, 1e-3, then 0.01, 0.1, 1, 10, 100,
+    then 1e3, 1e4 ... (at most four characters for a decade: the colour bar's labels fit the figure's margin)."""
     if value <= 0:
         return ""
-    if 1e-3 <= value < 999.5:
+    if 1e-2 <= value < 999.5:
         return f"{value:g}"
     exponent = int(np.floor(np.log10(value) + 1e-9))
     mantissa = value / 10.0 ** exponent
