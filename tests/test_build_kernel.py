@@ -23,7 +23,10 @@ INSTALLED = Path(sys.prefix) / "etc" / "ipython" / "ipython_kernel_config.py"
 
 def _stderr_of_cells(extra_arguments=()):
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import os\nos.write(2, b'a C-level notice\\n')"),
+        # ipykernel forwards captured descriptor output from a thread of its own: give it a moment (under load it
+        # arrived after the cell had finished, and the counter-check missed it) and flush what it forwarded.
+        nbformat.v4.new_code_cell("import os, sys, time\nos.write(2, b'a C-level notice\\n')\n"
+                                  "time.sleep(1)\nsys.stderr.flush()"),
         nbformat.v4.new_code_cell("import sys\nprint('a Python warning', file=sys.stderr)"),
     ])
     # ipykernel never captures descriptor 2 while PYTEST_CURRENT_TEST is set; the build has no such variable.
