@@ -1,7 +1,7 @@
 # The commands of the README:
 #   make book   set up (once) and build the website into _build/html
-#   make test   set up (once) and run every test (about 20 minutes on 2 cores, set-up included)
-#   make check  set up (once) and run the quick tier: the tests that run no chapter, about 3.5 minutes on 2 cores
+#   make test   set up (once) and run every test (about 14 minutes on 2 cores, set-up included)
+#   make check  set up (once) and run the quick tier: the tests that run no chapter, about 2.5 minutes on 2 cores
 # All are idempotent: the virtual environment in .venv is created once and reinstalled only
 # when requirements.txt or pyproject.toml change.
 
