@@ -6,10 +6,11 @@ operations are on", the CPU instructions the binary was built for, and absl's li
 messages before its initialisation. They ignore TF_CPP_MIN_LOG_LEVEL (absl writes everything to
 stderr until it is initialised), so they cannot be switched off, only filtered: while a command
 imports Keras (and so TensorFlow), the process's stderr goes to a temporary file, and afterwards
-every line of it but those notices is written to stderr as it came, Python's warnings included. After
-start-up, TensorFlow's C++ log lines stay off in a command (`TF_CPP_MIN_LOG_LEVEL=3` unless set). Notebooks are not affected (their kernels do not show
-C-level stderr, tools/ipython_kernel_config.py). A command's worker processes, which Python
-starts itself, inherit the environment variable `COMMAND_VARIABLE` and are quiet too.
+every line of it but those notices is written to stderr as it came, Python's warnings included.
+After start-up, TensorFlow's C++ log lines stay off in a command (`TF_CPP_MIN_LOG_LEVEL=3` unless
+set). Notebooks are not affected (their kernels do not show C-level stderr,
+tools/ipython_kernel_config.py). A command's worker processes, which Python starts itself, inherit
+the environment variable `COMMAND_VARIABLE` and are quiet too.
 """
 
 from __future__ import annotations

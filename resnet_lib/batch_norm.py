@@ -41,6 +41,11 @@ def _batch_norms(model: keras.Model) -> list:
     return found
 
 
+def _keras_batch_norms(model: keras.Model) -> list:
+    """The batch norms of `model` that compute with Keras' own layer (not already `FusedBatchNormalization`)."""
+    return [layer for layer in _batch_norms(model) if not isinstance(layer, FusedBatchNormalization)]
+
+
 def _input_rank(layer) -> int | None:
     try:
         return len(layer.input.shape)
@@ -48,7 +53,7 @@ def _input_rank(layer) -> int | None:
         return None
 
 
-def _why_keras(model: keras.Model | None) -> str | None:
+def _why_keras() -> str | None:
     """Why `auto` keeps Keras' batch norm here, or None when the fused kernel is the faster choice."""
     if keras.backend.backend() != "tensorflow":
         return f"Keras runs on {keras.backend.backend()!r}; the fused kernel is TensorFlow's"
@@ -65,7 +70,7 @@ def default_kernel() -> str:
     """The kernel "auto" picks for a model whose batch norms can all be fused: "fused" on TensorFlow on a
     CPU, "keras" elsewhere. The experiments store it in their recipes, so results made with one kernel are
     never mixed with results made with the other."""
-    return "keras" if _why_keras(None) else "fused"
+    return "keras" if _why_keras() else "fused"
 
 
 def choose_kernel(model: keras.Model, kernel: str = "auto") -> str:
@@ -89,9 +94,9 @@ def choose_kernel(model: keras.Model, kernel: str = "auto") -> str:
         return "keras"
     if kernel == "fused":
         require_tensorflow_backend("batch_norm_kernel='fused'")
-    elif _why_keras(model) is not None:
+    elif _why_keras() is not None:
         return "keras"
-    layers = [layer for layer in _batch_norms(model) if not isinstance(layer, FusedBatchNormalization)]
+    layers = _keras_batch_norms(model)
     problems = [problem for layer in layers if (problem := fusion_problem(layer, _input_rank(layer)))]
     if kernel == "fused" and (problems or not layers):
         reason = "; ".join(problems) if problems else f"model {model.name!r} has no BatchNormalization layer"
@@ -128,7 +133,7 @@ def batch_norm_kernel(model: keras.Model, kernel: str = "auto"):
     if chosen == "keras":
         yield chosen
         return
-    patched = [layer for layer in _batch_norms(model) if not isinstance(layer, FusedBatchNormalization)]
+    patched = _keras_batch_norms(model)
     for layer in patched:
         if "call" in vars(layer):
             raise RuntimeError(f"batch norm {layer.name!r} is already inside a batch_norm_kernel block.")

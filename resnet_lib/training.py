@@ -347,20 +347,9 @@ def save_history(history: dict, path) -> Path:
     if not isinstance(history, dict):
         raise TypeError(f"`history` must be a dict, received {type(history).__name__}.")
 
-    def clean(value):
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        if isinstance(value, (float, np.floating)):
-            return float(value) if math.isfinite(value) else None
-        if isinstance(value, np.integer):
-            return int(value)
-        return value
-
     from resnet_lib.files import write_atomically
 
-    return write_atomically(path, json.dumps(clean(history), indent=1, allow_nan=False) + "\n")
+    return write_atomically(path, json.dumps(_json_values(history), indent=1, allow_nan=False) + "\n")
 
 
 def load_history(path) -> dict:
@@ -386,16 +375,36 @@ def load_history(path) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"{str(path)!r} must hold a JSON object, found {type(data).__name__}.")
 
-    def restore(value):
-        if isinstance(value, dict):
-            return {k: restore(v) for k, v in value.items()}
-        if isinstance(value, list) and value and all(v is None or isinstance(v, (int, float)) for v in value):
-            return [math.nan if v is None else v for v in value]
-        if isinstance(value, list):
-            return [restore(v) for v in value]
-        return value
+    return _nan_restored(data)
 
-    return restore(data)
+
+def _json_values(value):
+    """`value` as `save_history` stores it: plain JSON types, non-finite floats as None."""
+    if isinstance(value, dict):
+        return {str(k): _json_values(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_values(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _nan_restored(value):
+    """Stored JSON as `load_history` returns it: the nulls of number lists back to NaN."""
+    if isinstance(value, dict):
+        return {k: _nan_restored(v) for k, v in value.items()}
+    if isinstance(value, list) and value and all(v is None or isinstance(v, (int, float)) for v in value):
+        return [math.nan if v is None else v for v in value]
+    if isinstance(value, list):
+        return [_nan_restored(v) for v in value]
+    return value
+
+
+def as_stored(history: dict) -> dict:
+    """`history` as `load_history` would read it back after `save_history` wrote it (no file involved)."""
+    return _nan_restored(json.loads(json.dumps(_json_values(history), allow_nan=False)))
 
 
 def gradient_norms(model: keras.Model, x, y, *, training: bool = True) -> dict[str, float]:

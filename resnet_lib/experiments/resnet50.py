@@ -11,7 +11,6 @@ import time
 import numpy as np
 
 
-
 def resnet50_recipe(epochs: int = 20, batch_size: int = 64, learning_rate: float = 1e-3, image_size: int = 32,
                     batch_norm_momentum: float | None = None) -> dict:
     """The full-length ResNet50 recipe on the offline default data (one place, used by chapter 6 too).

@@ -114,7 +114,7 @@ def verify(name: str, part: str | None = None) -> dict:
         RuntimeError: TensorFlow already ran in this process, so its thread count can no longer be set.
     """
     from resnet_lib import results
-    from resnet_lib.training import load_history, save_history
+    from resnet_lib.training import as_stored
 
     if name not in SLICES:
         raise ValueError(f"`name` must be one of {sorted(SLICES)}, received {name!r}.")
@@ -134,11 +134,6 @@ def verify(name: str, part: str | None = None) -> dict:
         raise RuntimeError(f"cannot set TensorFlow's thread count to {threads} ({error}): run verify in a fresh "
                            "process, e.g. python tools/ship_results.py --verify NAME.") from None
     fresh, recorded = _compute(name, shipped, parsed)
-    # As the command stores them and `results.load` reads them back: through JSON, NaN as null and back.
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        fresh = load_history(save_history({"slice": fresh}, Path(folder) / "slice.json"))["slice"]
+    fresh = as_stored({"slice": fresh})["slice"]  # as the command stores it and `results.load` reads it back
     return {"name": name, "slice": part, "threads": threads, "values": _count(recorded),
             "differences": differences(fresh, recorded, name)}
