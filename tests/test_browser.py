@@ -35,6 +35,12 @@ CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--disable-default-apps", "--disable-extensions"]
 
 
+#: How long a wait for something the page does (a theme switch, a panel sliding in, a widget answering a key) may
+#: take before it counts as not happening. It bounds a failure only: each wait ends as soon as its condition holds
+#: (a theme switch takes 0.3-2.3 s per page on an idle machine, more under the test run's load).
+PATIENCE_MS = 60_000
+
+
 def _chromium() -> str:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(name)
@@ -137,7 +143,7 @@ def explorer_figures(page, root: str) -> list[dict]:
     page.wait_for_function("""root => {
       const images = [...document.querySelectorAll(root + ' img')].filter(e => e.checkVisibility());
       return images.length > 0 && images.every(e => e.complete && e.naturalWidth > 0);
-    }""", arg=root, timeout=30_000)
+    }""", arg=root, timeout=PATIENCE_MS)
     return page.evaluate("""root => [...document.querySelectorAll(root + ' img')]
       .filter(e => e.checkVisibility()).map(e => {
         const box = e.getBoundingClientRect();
@@ -229,7 +235,7 @@ def test_the_depth_explorer_works_without_a_kernel(browser, site):
             page.locator(".resnet-depth-explorer").screenshot(path=str(Path(folder) / f"explorer_{name}.png"))
 
     page = Page(browser, f"{site['url']}/book/07_depth_explorer.html")
-    page.page.wait_for_selector(".widget-slider", timeout=30_000)
+    page.page.wait_for_selector(".widget-slider", timeout=PATIENCE_MS)
     [caption] = page.visible_captions()
     assert "at depth 20" in caption and "plain-20" in caption and "residual-20" in caption
     first = figures(page.page)  # two panels side by side, each with twice the pixels it is shown at
@@ -287,7 +293,7 @@ def test_the_depth_explorer_works_without_a_kernel(browser, site):
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"{site['url']}/book/07_depth_explorer.html", wait_until="load")
-        page.wait_for_selector(".resnet-depth-explorer .widget-slider", timeout=30_000)
+        page.wait_for_selector(".resnet-depth-explorer .widget-slider", timeout=PATIENCE_MS)
         assert page.evaluate("document.documentElement.dataset.theme") == scheme
         for view in ("learning curves", "gradient norms"):
             where = f"at {width} px, {scheme}, {view}"
@@ -332,7 +338,7 @@ def test_the_landscape_explorer_works_without_a_kernel(browser, site):
         page.wait_for_timeout(250)
 
     page = Page(browser, f"{site['url']}/book/08_why_residual_networks_train.html")
-    page.page.wait_for_selector(f"{root} img", timeout=30_000)
+    page.page.wait_for_selector(f"{root} img", timeout=PATIENCE_MS)
     assert "plain-56 and residual-56, seed 0" in caption(page.page)
     first = figures(page.page)
     assert len(first) == 2 and abs(first[0]["top"] - first[1]["top"]) < 1, first
@@ -358,7 +364,7 @@ def test_the_landscape_explorer_works_without_a_kernel(browser, site):
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"{site['url']}/book/08_why_residual_networks_train.html", wait_until="load")
-        page.wait_for_selector(f"{root} img", timeout=30_000)
+        page.wait_for_selector(f"{root} img", timeout=PATIENCE_MS)
         assert page.evaluate("document.documentElement.dataset.theme") == scheme
         for view in ("loss surface", "interpolation", "lesions"):
             where = f"at {width} px, {scheme}, {view}"
@@ -507,7 +513,7 @@ def test_a_converted_chapter_reads_right_as_jupyter_renders_it(browser, site, tm
     page.route(f"{cdn}**", local_mathjax)
     page.route(f"{prefix}**", repository_file)
     page.goto((tmp_path / "chapter.html").as_uri(), wait_until="load")
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=PATIENCE_MS)
     page.evaluate("() => MathJax.startup.promise")
     assert page.locator("mjx-container").count() > 10  # the chapter's formulas, typeset
     image = page.locator(f'img[src^="{prefix}"]')
@@ -559,7 +565,7 @@ def _comes_to(page, links: str, shown: bool) -> bool:
 
     try:
         page.page.wait_for_function(f"([selector, shown]) => ({ON_SCREEN})(selector) === shown",
-                                    arg=[links, shown], timeout=3_000)
+                                    arg=[links, shown], timeout=PATIENCE_MS)
         return True
     except PlaywrightTimeout:
         return False
@@ -728,7 +734,7 @@ def test_widgets_are_readable_in_light_and_dark_mode(browser, site, scheme):
     for path in widget_pages:
         page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme=scheme)
         page.goto(f"{site['url']}/{path}", wait_until="networkidle")
-        page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+        page.wait_for_selector(".jupyter-widgets", timeout=PATIENCE_MS)
         assert page.evaluate("document.documentElement.dataset.theme") == scheme
         count, found = page.evaluate(WIDGET_CONTRAST)
         assert count > 0, f"{path}: no widget drawn"
@@ -776,6 +782,18 @@ SETTLED = """async () => {
 }"""
 
 
+def _wait_for_theme(page, scheme: str, where: str) -> None:
+    """Waits until the theme follows the reader's colour scheme; if it never does, says where and what it shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"() => document.documentElement.dataset.theme === '{scheme}'", timeout=PATIENCE_MS)
+    except PlaywrightTimeout:
+        shown = page.evaluate("() => ({...document.documentElement.dataset})")
+        raise AssertionError(f"{where}: the theme did not follow the {scheme} colour scheme within "
+                             f"{PATIENCE_MS / 1000:.0f} s; the page's root says {shown}") from None
+
+
 #: Pages checked at the same time by the WCAG test: their waits (the theme's fades and resizes) overlap.
 WCAG_PAGES_AT_ONCE = 5
 
@@ -796,7 +814,7 @@ def test_every_page_meets_wcag_21_aa(browser, site):
             page = browser.new_page(viewport=WIDTHS["1280px"], color_scheme="light", reduced_motion="reduce")
             page.goto(f"{site['url']}/{path}", wait_until="networkidle")
             if "application/vnd.jupyter.widget-view+json" in (HTML / path).read_text():
-                page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+                page.wait_for_selector(".jupyter-widgets", timeout=PATIENCE_MS)
             page.add_script_tag(content=AXE.read_text())
             pages[path] = page
         waiting = next(iter(pages.values()))
@@ -810,9 +828,8 @@ def test_every_page_meets_wcag_21_aa(browser, site):
             for scheme in ("light", "dark"):
                 for page in pages.values():
                     page.emulate_media(color_scheme=scheme)
-                for page in pages.values():
-                    page.wait_for_function(f"() => document.documentElement.dataset.theme === '{scheme}'",
-                                           timeout=5_000)
+                for path, page in pages.items():
+                    _wait_for_theme(page, scheme, f"{path} ({width})")
                 for path, page in pages.items():
                     page.evaluate(SETTLED)
                     problems += [f"{path} ({width}, {scheme}): {violation}" for violation in page.evaluate(AXE_RUN)]
@@ -854,20 +871,20 @@ def test_the_explorers_work_by_keyboard_alone(browser, site):
     figures and their alt texts follow (the slider says its value as the readout shows it)."""
     page = browser.new_page(viewport=WIDTHS["1280px"])
     page.goto(f"{site['url']}/book/07_depth_explorer.html", wait_until="networkidle")
-    page.wait_for_selector(".resnet-depth-explorer .noUi-handle", timeout=30_000)
+    page.wait_for_selector(".resnet-depth-explorer .noUi-handle", timeout=PATIENCE_MS)
     root = ".resnet-depth-explorer"
     handle = tab_to(page, lambda f: "noUi-handle" in str(f["classes"]) and f["root"])
     assert handle["label"] == "depth" and handle["valuetext"] == "20" and handle["ring"], handle
     before = figure_alts(page, root)
     assert len(before) == 2 and all("20" in alt for alt in before), before
     page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"() => document.activeElement.getAttribute('aria-valuetext') === '32'", timeout=10_000)
+    page.wait_for_function(f"() => document.activeElement.getAttribute('aria-valuetext') === '32'", timeout=PATIENCE_MS)
     after = figure_alts(page, root)
     assert after != before and "plain-32 ends at" in after[0], after
     plain = tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "plain" and f["root"])
     assert plain["ring"] and plain["pressed"] == "false", plain
     page.keyboard.press("Space")
-    page.wait_for_function("() => document.activeElement.getAttribute('aria-pressed') === 'true'", timeout=10_000)
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-pressed') === 'true'", timeout=PATIENCE_MS)
     alone = figure_alts(page, root)
     assert "plain-32 ends at" in alone[0] and "residual-32" not in alone[0], alone
     metric = tab_to(page, lambda f: f["tag"] == "select" and f["root"])
@@ -884,14 +901,14 @@ def test_the_explorers_work_by_keyboard_alone(browser, site):
 
     page = browser.new_page(viewport=WIDTHS["1280px"])
     page.goto(f"{site['url']}/book/08_why_residual_networks_train.html", wait_until="networkidle")
-    page.wait_for_selector(".resnet-landscape-explorer button", timeout=30_000)
+    page.wait_for_selector(".resnet-landscape-explorer button", timeout=PATIENCE_MS)
     root = ".resnet-landscape-explorer"
     before = figure_alts(page, root)
     assert "plain-56" in before[0], before
     depth = tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "20" and f["root"])
     assert depth["ring"] and depth["pressed"] == "false", depth
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.activeElement.getAttribute('aria-pressed') === 'true'", timeout=10_000)
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-pressed') === 'true'", timeout=PATIENCE_MS)
     assert "plain-20" in figure_alts(page, root)[0]
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "lesions" and f["root"])
     page.keyboard.press("Space")
