@@ -1,4 +1,5 @@
-"""What every benchmark shares: where it ran (`provenance`), fresh worker processes, and the estimators."""
+"""What every benchmark shares: where it ran (`provenance`), fresh worker processes, the batch clock and the
+estimators."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -53,3 +55,47 @@ def best(values):
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
+
+
+def batch_clock(batch_size: int, images: int):
+    """A Keras callback that times training "on the batch clock": each epoch's rate in images per second is
+    taken from the end of its first batch to the end of its last, so that neither `fit`'s set-up, nor the
+    first batch (which may trace and compile the step), nor the validation after the epoch counts.
+
+    With `steps_per_execution` above 1, Keras calls the callback once per execution with the index of the
+    execution's last step; the images between two calls are counted from those indices, so the clock stays
+    right (and the last, possibly smaller batch too).
+
+    Args:
+        batch_size: images per training step.
+        images: training images per epoch.
+
+    Returns:
+        The callback; after `fit`, its `images_per_second` holds one rate per epoch.
+
+    Raises:
+        ValueError: from `on_epoch_end`, for an epoch with fewer than two timed batches (or executions):
+            there is nothing between them to time; use more images or a smaller batch.
+    """
+    import keras
+
+    class BatchClock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.images_per_second, self.marks = [], []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.marks = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.marks.append((time.perf_counter(), min((batch + 1) * batch_size, images)))
+
+        def on_epoch_end(self, epoch, logs=None):
+            if len(self.marks) < 2:
+                raise ValueError(f"The batch clock needs two timed batches an epoch, got {len(self.marks)} "
+                                 f"({images} images in batches of {batch_size}): use more images or a smaller "
+                                 "batch.")
+            (first_time, first_images), (last_time, last_images) = self.marks[0], self.marks[-1]
+            self.images_per_second.append((last_images - first_images) / (last_time - first_time))
+
+    return BatchClock()

@@ -1,9 +1,10 @@
 """Where a ResNet50 training step's time goes on each backend: milliseconds per step, by op family.
 
 The network, data and optimizer of `peers.py` (ResNet50, 64x64, batch 32, 6 classes, SGD with momentum),
-on the book's path (Keras 3 on TensorFlow with oneDNN; with TensorFlow's fused batch norm, the recommended
-CPU path, and with Keras' own) and on the peers that run on another engine:
-PyTorch eager, and Keras on its JAX and PyTorch backends. Each runs in a worker process of its own, one
+on the book's path (Keras 3 on TensorFlow with oneDNN; its default, with TensorFlow's fused batch-norm
+kernel, and with Keras' own batch norm) and on the peers that run on another engine:
+PyTorch eager, and Keras on its JAX and PyTorch backends (`torch.compile` is not profiled: its generated
+code hides the ops this table sorts). Each runs in a worker process of its own, one
 after the other (never two at once): it warms up, times `--steps` training steps without a profiler
 (the fastest is the step time, as everywhere in bench/), then runs `--steps` more under its backend's own
 profiler:
@@ -44,7 +45,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 import peers  # noqa: E402  (imports no backend: the models of the peers, built inside the workers)
 
-#: Profiled: the book's path (with TensorFlow's fused batch norm, and with Keras' own) and the peers that run
+#: Profiled: the book's path (its default with TensorFlow's fused batch norm, and with Keras' own) and the peers that run
 #: on another engine (keras.applications on TensorFlow runs the kernels of the book's path).
 PROFILED = (peers.OURS, peers.OURS_KERAS_BATCH_NORM, "PyTorch eager, channels-last", "keras.applications.ResNet50, JAX backend",
             "keras.applications.ResNet50, PyTorch backend")

@@ -34,6 +34,8 @@ import resnet_lib  # noqa: E402,F401  (before TensorFlow: the in-process benchma
 from peers import BOOK_PATHS  # noqa: E402  (imports no TensorFlow)
 import profile_backends  # noqa: E402  (imports no TensorFlow)
 import training_options  # noqa: E402  (imports no TensorFlow)
+from efficiency import GOAL as EFFICIENCY_GOAL  # noqa: E402  (imports no TensorFlow)
+from time_to_accuracy import GOAL_SECONDS  # noqa: E402
 from resnet_lib.files import write_atomically  # noqa: E402
 RESULTS = BENCH / "results"
 SUMMARY = BENCH / "RESULTS.md"
@@ -50,8 +52,8 @@ def _ratio(value, goal, higher_is_better=True):
 
 #: The profile table's column heads (its rows are long enough without the peers' full names).
 SHORT_NAMES = {
-    "resnet_lib.resnet50, fused batch norm, TensorFlow": "book, fused BN (TF)",
-    "resnet_lib.resnet50, TensorFlow": "book, Keras BN (TF)",
+    "resnet_lib.resnet50, the book's default, TensorFlow": "book, default (TF)",
+    "resnet_lib.resnet50, Keras' batch norm, TensorFlow": "book, Keras BN (TF)",
     "PyTorch eager, channels-last": "PyTorch eager",
     "keras.applications.ResNet50, JAX backend": "Keras on JAX",
     "keras.applications.ResNet50, PyTorch backend": "Keras on PyTorch",
@@ -69,7 +71,7 @@ def _profile_table(profiles: dict) -> list[str]:
              f"of the backend's own profiler times the fastest of {settings['steps']} unprofiled steps; "
              f"`bench/profile_backends.py`):", "",
              "| ms per step | " + " | ".join(SHORT_NAMES.get(n, n) for n in names)
-             + (f" | book, fused BN, minus {SHORT_NAMES.get(gap['peer'], gap['peer'])} |" if gap else " |"),
+             + (f" | book's default minus {SHORT_NAMES.get(gap['peer'], gap['peer'])} |" if gap else " |"),
              "|---|" + "---|" * (len(names) + bool(gap))]
     families = [f for f in profile_backends.FAMILIES if any(f in p["milliseconds_per_step"] for p in measured.values())]
     for family in families:
@@ -124,20 +126,22 @@ def render(results: dict) -> str:
                          f"{ratio:.2f} | >= 1.0 | {_ratio(ratio, 1.0)} |")
     options = results.get("training_options")
     if options:
-        best = max((speed, name) for name, speed in options["speed_up"].items() if speed)
-        combined = next((value for name, value in options["speed_up"].items() if name.startswith("combined")), None)
+        best = max((speed, name) for name, speed in options["speed_up"].items() if speed and name != training_options.BOOK)
+        book = options["speed_up"].get(training_options.BOOK)
         base = options["images_per_second"]["baseline"]
-        shown = f"{combined:.2f}x" if combined else "not measured"
-        lines.append(f"| ResNet50 training, 32x32: the book's `train` against plain `model.fit` ({base:.1f} images/s) | "
-                     f"{shown} | >= 1.5x | {_ratio(combined, 1.5)} |")
+        shown = f"{book:.2f}x" if book else "not measured"
+        lines.append(f"| ResNet50 training, 32x32, on the batch clock: the book's `train` against plain `model.fit` "
+                     f"({base:.1f} images/s) | {shown} | >= 1.5x | {_ratio(book, 1.5)} |")
         lines.append(f"| fastest single variant | {best[1]}: {best[0]:.2f}x | | |")
     efficiency = results.get("efficiency")
     if efficiency:
         peak = efficiency["peak"]
         for name, run in efficiency["resnet50"].items():
+            goal = (f">= {EFFICIENCY_GOAL:.0%} | {_ratio(run['fraction_of_peak'], EFFICIENCY_GOAL)}"
+                    if name.startswith("64x64") else " | ")  # the goal is set at 64x64
             lines.append(f"| ResNet50 training GFLOP/s, {name}, against the float32 matmul peak "
                          f"({peak['gflops']:.0f} GFLOP/s, {peak['library']}) | {run['gflops']:.1f} = "
-                         f"{run['fraction_of_peak']:.0%} | >= 50% | {_ratio(run['fraction_of_peak'], 0.5)} |")
+                         f"{run['fraction_of_peak']:.0%} | {goal} |")
     profile = results.get("profile_training")
     if profile:
         groups = profile["groups_seconds"]
@@ -150,11 +154,16 @@ def render(results: dict) -> str:
     accuracy = results.get("time_to_accuracy")
     if accuracy:
         run = accuracy["resnet50"]
-        first = f"; first at epoch {run['first_epoch_at_target']}" if run["first_epoch_at_target"] else ""
-        lines.append(f"| ResNet50 from scratch to {accuracy['target']:.0%} test accuracy (digits, 32x32) | "
-                     f"{run['wall_seconds'] / 60:.1f} min for {run['epochs']} epochs, final "
-                     f"{run['final_test_accuracy']:.1%}{first} | <= 5 min | "
-                     f"{_ratio(run['wall_seconds'] / 60, 5.0, higher_is_better=False)} |")
+        if run["first_epoch_at_target"]:
+            measured = (f"{run['wall_seconds_to_target']:.0f} s (epoch {run['first_epoch_at_target']} of "
+                        f"{run['epochs']}; all {run['epochs']} in {run['wall_seconds']:.0f} s, final "
+                        f"{run['final_test_accuracy']:.1%})")
+            against = _ratio(run["wall_seconds_to_target"], GOAL_SECONDS, higher_is_better=False)
+        else:
+            measured = f"not reached in {run['epochs']} epochs (final {run['final_test_accuracy']:.1%})"
+            against = "missed"
+        lines.append(f"| ResNet50 from scratch to {accuracy['target']:.0%} test accuracy (digits, 32x32), from the "
+                     f"start of the run | {measured} | <= {GOAL_SECONDS} s | {against} |")
         run = accuracy["residual_20"]
         lines.append(f"| residual-20 from scratch to {accuracy['target']:.0%} test accuracy (digits, 8x8) | "
                      f"{run['wall_seconds']:.0f} s for {run['epochs']} epochs, final {run['final_test_accuracy']:.1%} | | |")

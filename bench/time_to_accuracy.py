@@ -10,8 +10,10 @@ epoch:
   with the depth sweep's recipe.
 
 The schedule is fixed in advance (no stopping when the target is reached): the report gives the
-wall time of the whole run, the final test accuracy, and the first epoch (with its elapsed time)
-at which the test accuracy reached the target.
+wall time of the whole run, the final test accuracy, and the first epoch at which the test accuracy
+reached the target, with the time it took: `wall_seconds_to_target` counts from the start of the run
+(building the model, compiling and tracing included) to the end of that epoch's evaluation, and
+`seconds_to_target` the training epochs alone. The goal (`GOAL_SECONDS`) is on the first.
 
     python bench/time_to_accuracy.py [--resnet50-epochs 8] [--target 0.95] [--json out.json]
 """
@@ -29,6 +31,9 @@ import resnet_lib  # noqa: E402,F401  (first: switches TensorFlow's oneDNN kerne
 from _common import provenance  # noqa: E402
 from resnet_lib.files import write_atomically  # noqa: E402
 
+#: ResNet50 from scratch to the target, start to finish (`wall_seconds_to_target`), at most this long.
+GOAL_SECONDS = 60
+
 
 def summarise(history: dict, wall_seconds: float, target: float) -> dict:
     accuracy = history["val_accuracy"]
@@ -43,6 +48,8 @@ def summarise(history: dict, wall_seconds: float, target: float) -> dict:
         "wall_seconds": wall_seconds,
         "first_epoch_at_target": None if reached is None else reached + 1,
         "seconds_to_target": None if reached is None else elapsed[reached],
+        # the whole run less the epochs after the one that reached the target
+        "wall_seconds_to_target": None if reached is None else wall_seconds - (total - elapsed[reached]),
         "test_accuracy_per_epoch": accuracy,
     }
 
@@ -77,7 +84,8 @@ def main(argv=None) -> dict:
                "resnet50": resnet50_run(args.resnet50_epochs, args.target), "residual_20": depth20_run(args.target)}
     print(f"\nTime to {args.target:.0%} test accuracy on digits (fixed schedules, seed 0):")
     for name, run in (("ResNet50, 32x32", results["resnet50"]), ("residual-20, 8x8", results["residual_20"])):
-        reached = (f"reached in epoch {run['first_epoch_at_target']} after {run['seconds_to_target']:.0f} s"
+        reached = (f"reached in epoch {run['first_epoch_at_target']}, {run['wall_seconds_to_target']:.0f} s after "
+                   f"the start ({run['seconds_to_target']:.0f} s of training epochs)"
                    if run["first_epoch_at_target"] else "target not reached")
         print(f"  {name:18} {run['epochs']:3d} epochs in {run['wall_seconds']:6.1f} s, final test accuracy "
               f"{run['final_test_accuracy']:.1%}; {reached}")

@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+import _common  # noqa: E402
 import run_all  # noqa: E402
 import profile_backends  # noqa: E402
 import time_to_accuracy  # noqa: E402
@@ -51,6 +52,31 @@ def test_verdicts_compare_each_option_with_its_reference():
     assert "oneDNN + bf16" not in verdicts and "baseline" not in verdicts
 
 
+@pytest.mark.parametrize("batch_size, images, step_ends, expected", [
+    (32, 100, [0, 1, 2, 3], (100 - 32) / 3),  # the last batch holds the 4 images left
+    (32, 512, [7, 15], 256 / 1),  # steps_per_execution=8: one call for every 8 steps
+])
+def test_the_batch_clock_counts_the_images_between_the_first_and_the_last_batch(
+        monkeypatch, batch_size, images, step_ends, expected):
+    clock = _common.batch_clock(batch_size, images)
+    for epoch in range(2):
+        ticks = iter(float(t) for t in range(len(step_ends)))
+        monkeypatch.setattr(_common.time, "perf_counter", lambda: next(ticks))
+        clock.on_epoch_begin(epoch)
+        for step in step_ends:
+            clock.on_train_batch_end(step)
+        clock.on_epoch_end(epoch)
+    assert clock.images_per_second == [pytest.approx(expected)] * 2
+
+
+def test_the_batch_clock_refuses_an_epoch_it_cannot_time():
+    clock = _common.batch_clock(32, 32)
+    clock.on_epoch_begin(0)
+    clock.on_train_batch_end(0)
+    with pytest.raises(ValueError, match="needs two timed batches an epoch, got 1 .32 images in batches of 32"):
+        clock.on_epoch_end(0)
+
+
 @pytest.mark.parametrize("accuracy, first, seconds", [
     ([0.5, 0.94, 0.951, 0.96], 3, 6.0),
     ([0.5, 0.6], None, None),
@@ -60,6 +86,8 @@ def test_time_to_accuracy_reads_the_first_epoch_at_the_target(accuracy, first, s
     summary = time_to_accuracy.summarise(history, wall_seconds=10.0, target=0.95)
     assert summary["first_epoch_at_target"] == first
     assert summary["seconds_to_target"] == seconds
+    # the whole run (10 s) less the epochs after the one that reached the target
+    assert summary["wall_seconds_to_target"] == (None if first is None else 10.0 - 2.0 * (len(accuracy) - first))
     assert summary["final_test_accuracy"] == accuracy[-1]
 
 
