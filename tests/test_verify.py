@@ -1,6 +1,7 @@
 """tools/ship_results.py --verify: a cheap slice of each shipped result, re-run with today's code, equals the
-shipped numbers bit for bit (resnet_lib.experiments.verify)."""
+shipped numbers bit for bit (resnet_lib.experiments.verify); --compare does the same for whole re-made files."""
 
+import json
 import math
 import os
 import subprocess
@@ -54,3 +55,34 @@ def test_the_cheapest_slice_of_the_shipped_sweep_is_reproduced_bit_for_bit():
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert "depth_sweep plain-8-0 (1 thread(s)): all" in finished.stdout
     assert "values equal the shipped file, bit for bit" in finished.stdout
+
+
+def run_compare(*files):
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "ship_results.py"), "--compare", *map(str, files)],
+                          capture_output=True, text=True, env=environment, cwd=ROOT, timeout=300)
+
+
+def test_compare_passes_a_re_made_file_whose_numbers_equal_the_shipped_ones_bit_for_bit(tmp_path):
+    """A file as `make results` writes it: another date, commit and timings, the same numbers."""
+    made = json.loads(results.path("plain_depths").read_text())
+    made["provenance"] = {**made["provenance"], "date": "2031-01-01", "git": {"commit": "0" * 40}}
+    made["plain"]["runs"]["8"]["epoch_seconds"] = [1.0] * len(made["plain"]["runs"]["8"]["epoch_seconds"])
+    (tmp_path / "plain_depths.json").write_text(json.dumps(made))
+    finished = run_compare(tmp_path / "plain_depths.json")
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "values equal the shipped plain_depths, bit for bit" in finished.stdout
+
+
+def test_compare_names_a_number_that_differs_and_refuses_a_file_of_another_name(tmp_path):
+    made = json.loads(results.path("plain_depths").read_text())
+    losses = made["plain"]["runs"]["8"]["loss"]
+    losses[-1] = math.nextafter(losses[-1], math.inf)  # one bit off
+    (tmp_path / "plain_depths.json").write_text(json.dumps(made))
+    finished = run_compare(tmp_path / "plain_depths.json")
+    assert finished.returncode == 1, finished.stdout + finished.stderr
+    assert "1 of " in finished.stdout and f"plain_depths.plain.runs.8.loss[{len(losses) - 1}]" in finished.stdout, \
+        finished.stdout
+    (tmp_path / "my_sweep.json").write_text("{}")
+    refused = run_compare(tmp_path / "my_sweep.json")
+    assert refused.returncode == 2 and "is not named after a shipped result" in refused.stderr, refused.stderr

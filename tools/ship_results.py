@@ -14,6 +14,11 @@ sweep or landscape study whose layout is broken; if any file given is refused, n
 re-runs a cheap slice of the shipped result NAME (one network of the sweep or the landscape study, one
 depth of plain_depths, the first epochs of a ResNet50 run) with today's code and compares it with the
 shipped numbers bit for bit (`resnet_lib.experiments.verify`); it exits 1 if they differ.
+
+    python tools/ship_results.py --compare _build/results/*.json
+
+compares whole re-made files (after `make results`, before shipping them) with the shipped ones of
+the same names, bit for bit, timings and provenance left out; it exits 1 if any differs.
 """
 
 from __future__ import annotations
@@ -75,18 +80,45 @@ def verify(name: str, part: str | None) -> int:
     return 0
 
 
+def compare(files: list[Path]) -> int:
+    """Compares each re-made file with the shipped one of its name; 1 if any differs."""
+    from resnet_lib.experiments.verify import compare_file
+
+    status = 0
+    for file in files:
+        try:
+            report = compare_file(file)
+        except ValueError as error:
+            print(f"ship_results --compare: {error}", file=sys.stderr)
+            return 2
+        if report["differences"]:
+            status = 1
+            print(f"{file}: {len(report['differences'])} of {report['values']} values differ from the shipped "
+                  f"{report['name']}:")
+            for line in report["differences"][:20]:
+                print(f"    {line}")
+        else:
+            print(f"{file}: all {report['values']} values equal the shipped {report['name']}, bit for bit")
+    return status
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", type=Path, nargs="*", help="finished results to ship")
     parser.add_argument("--verify", nargs="+", metavar=("NAME", "SLICE"),
                         help="re-run a slice of the shipped result NAME and compare it bit for bit")
+    parser.add_argument("--compare", action="store_true",
+                        help="compare the given re-made files with the shipped ones bit for bit (timings and "
+                             "provenance left out) instead of shipping them")
     arguments = parser.parse_args(argv)
     if arguments.verify:
         if arguments.files or len(arguments.verify) > 2:
             parser.error("--verify takes a result's name and, optionally, a slice, and no files")
         return verify(arguments.verify[0], arguments.verify[1] if len(arguments.verify) > 1 else None)
     if not arguments.files:
-        parser.error("give the result files to ship, or --verify NAME")
+        parser.error("give the result files to ship or to --compare, or --verify NAME")
+    if arguments.compare:
+        return compare(arguments.files)
     files = arguments.files
     for source in files:  # all of them first: a refused file leaves every shipped one as it was
         try:

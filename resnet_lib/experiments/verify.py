@@ -11,6 +11,10 @@ in the full run (the same recipe, seed and schedule, the same thread count):
     python tools/ship_results.py --verify resnet50_digits 2           # the first 2 epochs of ResNet50
 
 Timings (seconds per epoch, wall time) are left out of the comparison; everything else must be equal.
+A whole re-made file (what `make results` writes under _build/results/) is compared with the shipped one
+the same way, its provenance (date, commit, machine) left out too:
+
+    python tools/ship_results.py --compare _build/results/*.json
 The thread count matters (a sum split over threads is added in another order): `verify` sets
 TensorFlow's to the file's `provenance.threads_per_run`, so it must run in a fresh process.
 """
@@ -137,3 +141,33 @@ def verify(name: str, part: str | None = None) -> dict:
     fresh = as_stored({"slice": fresh})["slice"]  # as the command stores it and `results.load` reads it back
     return {"name": name, "slice": part, "threads": threads, "values": _count(recorded),
             "differences": differences(fresh, recorded, name)}
+
+
+def compare_file(file) -> dict:
+    """Compares a re-made result file with the shipped result of the same name, bit for bit.
+
+    Both are read as `resnet_lib.results.load` reads the shipped one; timings (`_timing`) and the
+    provenance (date, commit, machine, timings) are left out.
+
+    Args:
+        file: a finished result, e.g. `_build/results/depth_sweep.json` from `make results`.
+
+    Returns:
+        {"name", "file", "values" (how many numbers were compared), "differences" (as `verify`'s)}.
+
+    Raises:
+        ValueError: a file whose name is not a shipped result's, or that is not a finished run.
+    """
+    from pathlib import Path
+
+    from resnet_lib import results
+    from resnet_lib.training import load_history
+
+    file = Path(file)
+    name = file.name.removesuffix(".json")
+    if name not in results.names():
+        raise ValueError(f"{file} is not named after a shipped result ({', '.join(results.names())}).")
+    made = results.require_complete(load_history(file), file)
+    shipped = results.load(name)
+    made, shipped = ({key: value for key, value in result.items() if key != "provenance"} for result in (made, shipped))
+    return {"name": name, "file": str(file), "values": _count(shipped), "differences": differences(made, shipped, name)}
