@@ -15,8 +15,8 @@
 Achieved GFLOP/s = images/s x FLOPs per image; the fraction of peak is what the model gets out of
 the hardware (goal: `GOAL`, at 64x64). Images/s are timed on the batch clock (`_common.batch_clock`:
 inside `fit`, from the end of its first batch to the end of its last; the best of 3 epochs): a whole
-`fit` call of 8 steps also spends about a quarter of its time setting up, which is not training
-(before 2026-11-30 this benchmark timed whole calls; the rate of whole calls is stored beside, as
+`fit` call of 8 steps also spends part of its time setting up, which is not training (before
+2026-11-30 this benchmark timed whole calls; the rate of whole calls is stored beside, as
 `whole_fit_call_images_per_second`).
 
     python bench/efficiency.py [--json out.json]

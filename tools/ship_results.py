@@ -70,13 +70,18 @@ def verify(name: str, part: str | None) -> int:
     except ValueError as error:
         print(f"ship_results --verify: {error}", file=sys.stderr)
         return 2
-    where = f"{report['name']} {report['slice']} ({report['threads']} thread(s))"
+    return _print_report(f"{report['name']} {report['slice']} ({report['threads']} thread(s))", report,
+                         "the shipped file")
+
+
+def _print_report(where: str, report: dict, shipped: str) -> int:
+    """Prints a comparison's outcome (at most 20 of its differences); 1 if anything differs, else 0."""
     if report["differences"]:
-        print(f"{where}: {len(report['differences'])} of {report['values']} values differ from the shipped file:")
+        print(f"{where}: {len(report['differences'])} of {report['values']} values differ from {shipped}:")
         for line in report["differences"][:20]:
             print(f"    {line}")
         return 1
-    print(f"{where}: all {report['values']} values equal the shipped file, bit for bit")
+    print(f"{where}: all {report['values']} values equal {shipped}, bit for bit")
     return 0
 
 
@@ -91,14 +96,7 @@ def compare(files: list[Path]) -> int:
         except ValueError as error:
             print(f"ship_results --compare: {error}", file=sys.stderr)
             return 2
-        if report["differences"]:
-            status = 1
-            print(f"{file}: {len(report['differences'])} of {report['values']} values differ from the shipped "
-                  f"{report['name']}:")
-            for line in report["differences"][:20]:
-                print(f"    {line}")
-        else:
-            print(f"{file}: all {report['values']} values equal the shipped {report['name']}, bit for bit")
+        status = max(status, _print_report(str(file), report, f"the shipped {report['name']}"))
     return status
 
 
