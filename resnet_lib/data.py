@@ -397,9 +397,21 @@ def random_shift(images, max_shift: int, rng: np.random.Generator) -> np.ndarray
         raise TypeError(f"`rng` must be a numpy.random.Generator (np.random.default_rng(seed)), received {rng!r}.")
     if max_shift == 0:
         return images.copy()
+    return apply_shifts(images, shift_offsets(len(images), max_shift, rng), max_shift)
+
+
+def shift_offsets(count: int, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """The draw behind `random_shift`: for each of `count` images, where its window starts in the image
+    padded by `max_shift` on every side, (row, column) in [0, 2 * max_shift]; an offset of
+    `max_shift` leaves the image in place. Shape (count, 2), int64."""
+    return rng.integers(0, 2 * max_shift + 1, size=(count, 2))
+
+
+def apply_shifts(images: np.ndarray, offsets: np.ndarray, max_shift: int) -> np.ndarray:
+    """Moves `images` (n, height, width, channels) by `offsets` (n, 2) from `shift_offsets`."""
+    height, width = images.shape[1:3]
     padding = ((0, 0), (max_shift, max_shift), (max_shift, max_shift), (0, 0))
     padded = np.pad(images, padding)
-    offsets = rng.integers(0, 2 * max_shift + 1, size=(len(images), 2))
     rows = offsets[:, 0, None] + np.arange(height)  # (n, height): which padded rows each image keeps
     columns = offsets[:, 1, None] + np.arange(width)
     return padded[np.arange(len(images))[:, None, None], rows[:, :, None], columns[:, None, :]]

@@ -88,6 +88,78 @@ def documented_loop(model, x, y, validation_data, *, epochs, batch_size, seed, s
 
 
 @pytest.mark.slow  # trains
+def test_train_with_shifts_and_a_short_last_batch_is_the_documented_loop_bit_for_bit(small_digits):
+    """On TensorFlow `train` feeds `fit` through `EpochBatches.tf_dataset` (elsewhere through the PyDataset): the
+    epochs it draws, shifted, in batches of 40 whose last holds 32, train the network exactly as the loop
+    `EpochBatches` documents (one plain fit per epoch on arrays) does: the same losses and weights, bit for bit."""
+    x_train, y_train, x_test, y_test = small_digits
+    set_seed(0)
+    ours = build_network(8, input_shape=(16, 16, 3))
+    history = train(ours, x_train, y_train, validation_data=(x_test, y_test), epochs=3, batch_size=40, seed=7,
+                    augment_shift=1, progress=False)
+    set_seed(0)
+    plain = build_network(8, input_shape=(16, 16, 3))
+    set_seed(7)
+    plain.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=False)
+    fitted = documented_loop(plain, x_train, y_train, (x_test, y_test), epochs=3, batch_size=40, seed=7, shift=1)
+    for key in fitted:
+        assert history[key] == [float(v) for v in fitted[key]], (key, history[key], fitted[key])
+    assert all(np.array_equal(a, b) for a, b in zip(ours.get_weights(), plain.get_weights()))
+
+
+@pytest.mark.parametrize("shift", [0, 1, 3])
+def test_the_tf_dataset_holds_the_documented_loops_batches_epoch_after_epoch(small_digits, shift):
+    """`EpochBatches.tf_dataset(epochs)` draws as the documented loop does (orders, then shifts, epoch by epoch)
+    and gathers and shifts every batch in TensorFlow to the same pixels `random_shift` gives, bit for bit."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.data: TensorFlow only")
+    from resnet_lib.data import random_shift
+    from resnet_lib.training import EpochBatches
+
+    x_train, y_train, _, _ = small_digits
+    rng, expected = np.random.default_rng(5), []
+    for _ in range(3):
+        order = rng.permutation(len(x_train))
+        expected.append((random_shift(x_train[order], shift, rng) if shift else x_train[order], y_train[order]))
+
+    batches = EpochBatches(x_train, y_train, 50, seed=5, shift=shift)
+    dataset = batches.tf_dataset(3)
+    assert int(dataset.cardinality()) == 12 and batches.epochs_drawn == 3
+    read = [(x.numpy(), y.numpy()) for x, y in dataset]
+    assert [len(y) for _, y in read] == [50, 50, 50, 42] * 3
+    for epoch, (x_epoch, y_epoch) in enumerate(expected):
+        in_epoch = read[4 * epoch:4 * epoch + 4]
+        assert np.array_equal(np.concatenate([x for x, _ in in_epoch]), x_epoch)
+        assert np.array_equal(np.concatenate([y for _, y in in_epoch]), y_epoch)
+
+
+@pytest.mark.slow  # trains
+def test_a_fit_on_the_tf_dataset_trains_its_epochs_without_running_out(small_digits):
+    """`fit(tf_dataset(n), epochs=n, steps_per_epoch=len(batches))` trains n epochs (or as many as EarlyStopping
+    lets it) and never says Keras' 'Your input ran out of data'."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.data: TensorFlow only")
+    import warnings
+
+    from resnet_lib.training import EpochBatches
+
+    x_train, y_train, _, _ = small_digits
+    for epochs, callbacks, trained in [(3, [], 3),
+                                       (6, [keras.callbacks.EarlyStopping(monitor="loss", min_delta=100.0,
+                                                                          patience=0)], 2)]:
+        set_seed(0)
+        model = build_network(8, input_shape=(16, 16, 3))
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        batches = EpochBatches(x_train, y_train, 64, seed=5)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Keras warns when a dataset runs out of data
+            fitted = model.fit(batches.tf_dataset(epochs), epochs=epochs, steps_per_epoch=len(batches),
+                               shuffle=False, verbose=0, callbacks=callbacks)
+        assert len(fitted.history["loss"]) == trained
+
+
+@pytest.mark.slow  # trains
 def test_every_epoch_takes_a_new_order_drawn_from_the_seed_and_callbacks_see_one_fit(small_digits):
     """The batches `train` feeds are those of the documented loop, epoch by epoch (with shifts too), the orders
     differ between epochs, and Keras callbacks see one fit: EarlyStopping stops a run."""
