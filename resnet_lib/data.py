@@ -257,6 +257,9 @@ def _download(url: str, destination: Path, expected_sha256: str, timeout: float)
                 f"Checksum mismatch for {url}: expected sha256 {expected_sha256}, got {actual}. The file was "
                 "not kept. Check the URL and the `sha256` you passed."
             )
+        from resnet_lib.files import new_file_mode
+
+        os.chmod(temporary, new_file_mode())  # mkstemp's file is its owner's only; a download is not a secret
         os.replace(temporary, destination)
     except (urllib.error.URLError, socket.timeout, ConnectionError) as error:
         raise DatasetUnavailableError(

@@ -7,6 +7,7 @@ was and at most a stray `.<name>.*.tmp` beside it, never a truncated target.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -26,14 +27,27 @@ def write_atomically(path, data: str | bytes) -> Path:
     if not isinstance(data, bytes):
         raise TypeError(f"`data` must be str or bytes, received {type(data).__name__}.")
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else new_file_mode()
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def new_file_mode() -> int:
+    """The permissions `open(path, "w")` gives a new file: 0o666 less the process's umask.
+
+    `tempfile.mkstemp` makes its file readable by its owner only (0o600), right for a secret, wrong
+    for a result that a file written the plain way would let the group and others read.
+    """
+    umask = os.umask(0o022)  # the only way to read the umask: set one, then put it back
+    os.umask(umask)
+    return 0o666 & ~umask

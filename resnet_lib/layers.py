@@ -98,22 +98,17 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         require_tensorflow_backend("FusedBatchNormalization")
-        for option in ("renorm", "synchronized"):
-            if getattr(self, option):
-                raise ValueError(f"FusedBatchNormalization does not support {option}=True; "
-                                 "use keras.layers.BatchNormalization.")
-        if self.epsilon < FUSED_MIN_EPSILON:
-            raise ValueError(f"FusedBatchNormalization needs epsilon >= {FUSED_MIN_EPSILON} (TensorFlow's "
-                             f"fused kernel), got epsilon={self.epsilon}.")
+        self._refuse(fusion_problem(self))
 
     def build(self, input_shape):
-        if len(input_shape) != 4 or self.axis not in (-1, 3):
-            raise ValueError(f"FusedBatchNormalization takes 4-D channels-last inputs (axis=-1); got input "
-                             f"shape {tuple(input_shape)} and axis={self.axis}.")
-        if self.compute_dtype != "float32":
-            raise ValueError(f"FusedBatchNormalization computes in float32; the layer's dtype policy computes "
-                             f"in {self.compute_dtype}. Use keras.layers.BatchNormalization with mixed precision.")
+        self._refuse(fusion_problem(self, len(input_shape)), f" (input shape {tuple(input_shape)})")
         super().build(input_shape)
+
+    @staticmethod
+    def _refuse(problem: str | None, where: str = "") -> None:
+        if problem is not None:
+            raise ValueError(f"FusedBatchNormalization cannot run TensorFlow's fused kernel: {problem}{where}. "
+                             "Use keras.layers.BatchNormalization.")
 
     def call(self, inputs, training=None, mask=None):
         if mask is not None:
@@ -133,8 +128,10 @@ def fusion_problem(layer: keras.layers.BatchNormalization, input_rank: int | Non
         return f"{layer.name!r} uses {'renorm' if layer.renorm else 'synchronized'}=True"
     if layer.epsilon < FUSED_MIN_EPSILON:
         return f"{layer.name!r} has epsilon={layer.epsilon}, below the kernel's minimum {FUSED_MIN_EPSILON}"
-    if layer.axis not in (-1, 3) or (input_rank is not None and input_rank != 4):
-        return f"{layer.name!r} normalizes axis {layer.axis} of {input_rank}-D inputs, not the channels of 4-D ones"
+    if input_rank is not None and input_rank != 4:
+        return f"{layer.name!r} gets {input_rank}-D inputs, not 4-D (batch, height, width, channels)"
+    if layer.axis not in (-1, 3):
+        return f"{layer.name!r} normalizes axis {layer.axis}, not the channels of channels-last inputs (axis=-1)"
     if layer.compute_dtype != "float32":
         return f"{layer.name!r} computes in {layer.compute_dtype}, not float32"
     return None

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from resnet_lib import DatasetUnavailableError, load_dataset
+from resnet_lib.files import new_file_mode
 from resnet_lib import data as data_module
 
 
@@ -125,6 +126,7 @@ def test_signs_download_verifies_and_caches(signs_dir, tmp_path):
     data = load_dataset("signs", url=url, sha256=digests, cache_dir=cache)
     assert data.x_train.shape == (12, 64, 64, 3)
     assert sorted(p.name for p in cache.iterdir()) == ["test_signs.h5", "train_signs.h5"]
+    assert all((cache / name).stat().st_mode & 0o777 == new_file_mode() for name in digests)  # not mkstemp's 0o600
 
     # Cached and verified: usable without the URL, and not downloaded again.
     (signs_dir / "train_signs.h5").unlink()

@@ -58,15 +58,17 @@ def test_inference_is_keras_own_code():
 
 @tensorflow_only
 @pytest.mark.parametrize("config, shape, message", [
-    ({"epsilon": 1e-6}, (None, 4, 4, 2), "epsilon >= 1.001e-05.*got epsilon=1e-06"),
+    ({"epsilon": 1e-6}, (None, 4, 4, 2), "epsilon=1e-06, below the kernel's minimum 1.001e-05"),
     ({"renorm": True}, (None, 4, 4, 2), "renorm=True"),
-    ({"axis": 1}, (None, 4, 4, 2), r"channels-last.*axis=1"),
-    ({}, (None, 8, 2), r"4-D.*\(None, 8, 2\)"),
+    ({"axis": 1}, (None, 4, 4, 2), r"normalizes axis 1, not the channels of channels-last inputs \(axis=-1\)"),
+    ({}, (None, 8, 2), r"gets 3-D inputs, not 4-D.* \(input shape \(None, 8, 2\)\)"),
     ({"dtype": "mixed_bfloat16"}, (None, 4, 4, 2), "computes in bfloat16"),
 ])
 def test_what_the_kernel_cannot_do_is_refused(config, shape, message):
-    with pytest.raises(ValueError, match=message):
+    """The layer names the problem as `fusion_problem` (which `batch_norm_kernel` uses) does, and the layer to use."""
+    with pytest.raises(ValueError, match=message) as refusal:
         FusedBatchNormalization(**config).build(shape)
+    assert str(refusal.value).endswith("Use keras.layers.BatchNormalization.")
 
 
 @tensorflow_only

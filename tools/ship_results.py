@@ -24,9 +24,11 @@ the same names, bit for bit, timings and provenance left out; it exits 1 if any 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from resnet_lib._startup import COMMAND_VARIABLE, quiet_start_up
 from resnet_lib.files import write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +111,9 @@ def main(argv=None) -> int:
                         help="compare the given re-made files with the shipped ones bit for bit (timings and "
                              "provenance left out) instead of shipping them")
     arguments = parser.parse_args(argv)
+    if arguments.verify or arguments.compare:
+        with quiet_start_up():  # as the library's commands do: TensorFlow's start-up notices filtered out
+            import keras  # noqa: F401
     if arguments.verify:
         if arguments.files or len(arguments.verify) > 2:
             parser.error("--verify takes a result's name and, optionally, a slice, and no files")
@@ -130,4 +135,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    os.environ.setdefault(COMMAND_VARIABLE, "1")  # one of the project's commands (resnet_lib/_startup.py)
     sys.exit(main())
