@@ -48,6 +48,8 @@ def new_file_mode() -> int:
     `tempfile.mkstemp` makes its file readable by its owner only (0o600), right for a secret, wrong
     for a result that a file written the plain way would let the group and others read.
     """
-    umask = os.umask(0o022)  # the only way to read the umask: set one, then put it back
+    # The only portable way to read the umask is to set one and put it back. The one set meanwhile is the
+    # strictest, so that a file another thread creates in that instant is too private, never too open.
+    umask = os.umask(0o077)
     os.umask(umask)
     return 0o666 & ~umask

@@ -64,9 +64,17 @@ def ship(source: Path) -> Path:
     return install(source)
 
 
+def _start_keras_quietly() -> None:
+    """Imports Keras (and TensorFlow) as the library's commands do: TensorFlow's start-up notices filtered
+    out. Called after the command line is parsed and checked, so that a usage error skips that import."""
+    with quiet_start_up():
+        import keras  # noqa: F401
+
+
 def verify(name: str, part: str | None) -> int:
     from resnet_lib.experiments.verify import verify as run_verify
 
+    _start_keras_quietly()
     try:
         report = run_verify(name, part)
     except ValueError as error:
@@ -91,6 +99,7 @@ def compare(files: list[Path]) -> int:
     """Compares each re-made file with the shipped one of its name; 1 if any differs."""
     from resnet_lib.experiments.verify import compare_file
 
+    _start_keras_quietly()
     status = 0
     for file in files:
         try:
@@ -111,9 +120,6 @@ def main(argv=None) -> int:
                         help="compare the given re-made files with the shipped ones bit for bit (timings and "
                              "provenance left out) instead of shipping them")
     arguments = parser.parse_args(argv)
-    if arguments.verify or arguments.compare:
-        with quiet_start_up():  # as the library's commands do: TensorFlow's start-up notices filtered out
-            import keras  # noqa: F401
     if arguments.verify:
         if arguments.files or len(arguments.verify) > 2:
             parser.error("--verify takes a result's name and, optionally, a slice, and no files")
